@@ -1,0 +1,149 @@
+"""Checks that teach: one engine for lesson self-checks and nbgrader test cells.
+
+A check compares a learner's answer with the value computed from the data. When the
+answer is wrong, it looks for the *typical* mistake that would produce exactly that
+answer ("you counted passives as promoters") and says so; otherwise it gives the hint.
+Expected values of hidden tests are never printed.
+
+- In lessons: ``check(...)`` prints ✅ or ❌ with the reason and returns True/False.
+- In nbgrader test cells: ``expect(...)`` and friends raise ``AssertionError`` with the
+  same message, so the learner's feedback reads like a tutor, not a stack trace.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from numbers import Number
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxacademy.text import t
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A typical wrong answer, the value it produces on this data, and what to tell its author."""
+
+    value: Any
+    message: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check: whether it passed and the sentence that explains why."""
+
+    passed: bool
+    message: str
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (Number, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
+def _close(answer: Any, expected: Any, tolerance: float) -> bool:
+    """Equal within ``tolerance`` for numbers and numeric containers; exact otherwise."""
+    try:
+        if _is_number(expected):
+            return _is_number(answer) and math.isclose(float(answer), float(expected), abs_tol=tolerance)
+        if isinstance(expected, pd.Series):
+            return _series_close(answer, expected, tolerance)
+        if isinstance(expected, pd.DataFrame):
+            return _frame_close(answer, expected, tolerance)
+        if isinstance(expected, (list, tuple)):
+            return (
+                isinstance(answer, (list, tuple, pd.Index, np.ndarray))
+                and len(answer) == len(expected)
+                and all(_close(a, e, tolerance) for a, e in zip(list(answer), expected))
+            )
+        return bool(answer == expected)
+    except (TypeError, ValueError):
+        return False
+
+
+def _series_close(answer: Any, expected: pd.Series, tolerance: float) -> bool:
+    if not isinstance(answer, pd.Series) or set(answer.index) != set(expected.index):
+        return False
+    aligned = answer.reindex(expected.index)
+    if pd.api.types.is_numeric_dtype(expected):
+        return bool(np.allclose(aligned.astype(float), expected.astype(float), atol=tolerance, equal_nan=True))
+    return bool((aligned.astype(str) == expected.astype(str)).all())
+
+
+def _frame_close(answer: Any, expected: pd.DataFrame, tolerance: float) -> bool:
+    if not isinstance(answer, pd.DataFrame) or set(answer.columns) != set(expected.columns):
+        return False
+    return all(_series_close(answer[c], expected[c], tolerance) for c in expected.columns)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, pd.Series):
+        return t("check.kind.series")
+    if isinstance(value, pd.DataFrame):
+        return t("check.kind.dataframe")
+    return type(value).__name__
+
+
+def judge(
+    name: str,
+    answer: Any,
+    expected: Any,
+    *,
+    tolerance: float = 1e-6,
+    mistakes: Sequence[Mistake] = (),
+    hint: str = "",
+) -> Verdict:
+    """Compare ``answer`` with ``expected`` and explain the result in the learner's terms."""
+    if _close(answer, expected, tolerance):
+        return Verdict(True, t("check.correct", name=name))
+    for mistake in mistakes:
+        if _close(answer, mistake.value, tolerance):
+            return Verdict(False, t("check.known_mistake", name=name, message=mistake.message))
+    if _describe(answer) != _describe(expected) and not (_is_number(answer) and _is_number(expected)):
+        return Verdict(
+            False,
+            t("check.wrong_kind", name=name, expected=_describe(expected), actual=_describe(answer)),
+        )
+    return Verdict(False, t("check.wrong_value", name=name, hint=hint or t("check.default_hint")))
+
+
+def check(name: str, answer: Any, expected: Any, **options: Any) -> bool:
+    """Lesson self-check: print ✅/❌ with the reason; return whether the answer is right."""
+    verdict = judge(name, answer, expected, **options)
+    print(verdict.message)
+    return verdict.passed
+
+
+def expect(name: str, answer: Any, expected: Any, **options: Any) -> None:
+    """nbgrader test: pass silently or fail with the teaching message."""
+    verdict = judge(name, answer, expected, **options)
+    if not verdict.passed:
+        raise AssertionError(verdict.message)
+
+
+def expect_type(name: str, answer: Any, kind: type | tuple[type, ...], hint: str = "") -> None:
+    """nbgrader test: the answer must be of the promised type (``float`` accepts ints and NumPy numbers)."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    ok = isinstance(answer, kinds) or (float in kinds and _is_number(answer))
+    if not ok:
+        wanted = " / ".join(k.__name__ for k in kinds)
+        raise AssertionError(
+            t("check.wrong_type", name=name, expected=wanted, actual=_describe(answer), hint=hint)
+        )
+
+
+def expect_between(name: str, answer: Any, low: float, high: float, hint: str = "") -> None:
+    """nbgrader test: a number (or every value of a Series) must lie in [low, high]."""
+    values = answer if isinstance(answer, pd.Series) else pd.Series([answer])
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.isna().any() or not numeric.between(low, high).all():
+        raise AssertionError(t("check.out_of_range", name=name, low=low, high=high, hint=hint))
+
+
+def expect_index(name: str, answer: pd.Series | pd.DataFrame, labels: Sequence, hint: str = "") -> None:
+    """nbgrader test: a Series or DataFrame must be indexed by exactly these labels, in this order."""
+    if list(answer.index) != list(labels):
+        raise AssertionError(t("check.wrong_index", name=name, expected=list(labels), hint=hint))

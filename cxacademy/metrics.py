@@ -1,0 +1,200 @@
+"""Every CX formula the course uses, defined once (COURSE.md, "Metric definitions").
+
+Lessons, assignment solutions, hidden tests and the grader import from here, so a
+formula can only ever be right or wrong in one place.
+
+Conventions, so learners meet one style everywhere:
+- rates and shares shown to people are **percentages** (0–100);
+- NPS and Temkin-style ratings are **points** from −100 to +100;
+- inputs that are probabilities in a formula (retention ``r``, discount rate ``i``)
+  are **shares** (0–1), as in the textbooks;
+- missing answers (NaN) are left out of every denominator.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+class Interval(NamedTuple):
+    """A point estimate with the bounds of its confidence interval, in the estimate's units."""
+
+    estimate: float
+    low: float
+    high: float
+
+
+class Comparison(NamedTuple):
+    """The difference between two independent estimates and how sure we can be it is real."""
+
+    difference: float
+    standard_error: float
+    z: float
+    p_value: float
+
+
+def _answered(values: Iterable) -> pd.Series:
+    series = pd.Series(values, dtype="float64") if not isinstance(values, pd.Series) else values
+    return series.dropna().astype("float64")
+
+
+def _z(confidence: float) -> float:
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def percent(part: float, whole: float) -> float:
+    """``part`` as a percentage of ``whole``; NaN when there is nothing to divide by."""
+    return 100.0 * part / whole if whole else math.nan
+
+
+def rate(flags: Iterable) -> float:
+    """Percentage of true values among the answered (non-missing) ones.
+
+    Why a function: "rate" questions go wrong on the denominator; this one says what it is.
+    """
+    answered = _answered(flags)
+    return percent(float(answered.sum()), len(answered))
+
+
+# --- Net Promoter Score -------------------------------------------------------------
+
+
+def nps_shares(scores: Iterable) -> tuple[float, float, int]:
+    """Promoter share (9–10), detractor share (0–6) and the number answered, from 0–10 scores."""
+    answered = _answered(scores)
+    n = len(answered)
+    if n == 0:
+        return math.nan, math.nan, 0
+    return float((answered >= 9).mean()), float((answered <= 6).mean()), n
+
+
+def nps(scores: Iterable) -> float:
+    """Net Promoter Score: 100 × (share of 9–10 − share of 0–6). Passives (7–8) count only in n."""
+    promoters, detractors, _ = nps_shares(scores)
+    return 100.0 * (promoters - detractors)
+
+
+def nps_standard_error(promoters: float, detractors: float, n: int) -> float:
+    """Standard error of NPS in points: 100·√{[(p+d) − (p−d)²]/n}, with p and d as shares."""
+    if n <= 0:
+        return math.nan
+    variance = (promoters + detractors) - (promoters - detractors) ** 2
+    return 100.0 * math.sqrt(variance / n)
+
+
+def nps_interval_from_shares(
+    promoters: float, detractors: float, n: int, confidence: float = 0.95
+) -> Interval:
+    """NPS with a normal-approximation interval, from shares and a sample size."""
+    estimate = 100.0 * (promoters - detractors)
+    margin = _z(confidence) * nps_standard_error(promoters, detractors, n)
+    return Interval(estimate, estimate - margin, estimate + margin)
+
+
+def nps_interval(scores: Iterable, confidence: float = 0.95) -> Interval:
+    """NPS of 0–10 scores with its confidence interval (points)."""
+    return nps_interval_from_shares(*nps_shares(scores), confidence=confidence)
+
+
+def nps_difference(scores_a: Iterable, scores_b: Iterable) -> Comparison:
+    """A − B for two independent groups: SE = √(SE₁² + SE₂²), two-sided z test."""
+    pa, da, na = nps_shares(scores_a)
+    pb, db, nb = nps_shares(scores_b)
+    difference = 100.0 * ((pa - da) - (pb - db))
+    se = math.hypot(nps_standard_error(pa, da, na), nps_standard_error(pb, db, nb))
+    z = difference / se if se else math.nan
+    return Comparison(difference, se, z, float(2 * stats.norm.sf(abs(z))))
+
+
+# --- Proportions (rates with uncertainty) --------------------------------------------
+
+
+def proportion_interval(successes: int, n: int, confidence: float = 0.95) -> Interval:
+    """A rate in percent with its Wilson score interval.
+
+    Why Wilson and not estimate ± 1.96·SE: it stays inside 0–100 % and behaves for
+    small groups and rates near 0 or 100, which is exactly where CX data lives.
+    """
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan)
+    ci = stats.binomtest(int(successes), int(n)).proportion_ci(confidence, method="wilson")
+    return Interval(percent(successes, n), 100.0 * float(ci.low), 100.0 * float(ci.high))
+
+
+def rate_interval(flags: Iterable, confidence: float = 0.95) -> Interval:
+    """Percentage of true values among answered ones, with its Wilson interval."""
+    answered = _answered(flags)
+    return proportion_interval(int(answered.sum()), len(answered), confidence)
+
+
+# --- Satisfaction, effort, Temkin-style ratings --------------------------------------
+
+
+def top_box(ratings: Iterable, scale_max: int = 5, boxes: int = 2) -> float:
+    """CSAT as top-box percentage: share of answers in the top ``boxes`` points of the scale."""
+    answered = _answered(ratings)
+    return rate(answered >= scale_max - boxes + 1) if len(answered) else math.nan
+
+
+def net_rating(ratings: Iterable, positive: tuple[int, int], negative: tuple[int, int]) -> float:
+    """Share in the positive band minus share in the negative band, in points."""
+    answered = _answered(ratings)
+    if not len(answered):
+        return math.nan
+    share_pos = answered.between(*positive).mean()
+    share_neg = answered.between(*negative).mean()
+    return 100.0 * float(share_pos - share_neg)
+
+
+def temkin_rating(success: Iterable, effort: Iterable, emotion: Iterable) -> float:
+    """Temkin-style rating: for each 1–7 item, share 6–7 minus share 1–3; then the mean of the three."""
+    parts = [net_rating(item, positive=(6, 7), negative=(1, 3)) for item in (success, effort, emotion)]
+    return float(np.mean(parts))
+
+
+# --- Retention and value -------------------------------------------------------------
+
+
+def churn_rate(customers_at_start: int, lost_during_period: int) -> float:
+    """Churn in percent: lost during the period ÷ customers at its start (new arrivals excluded)."""
+    return percent(lost_during_period, customers_at_start)
+
+
+def lifetime_value(margin: float, retention: float, discount_rate: float) -> float:
+    """Simple CLV = m·r / (1 + i − r), constant margin per period, retention and discount as shares."""
+    if not 0 <= retention < 1 + discount_rate:
+        raise ValueError("retention must be a share between 0 and 1 (e.g. 0.8, not 80)")
+    return margin * retention / (1 + discount_rate - retention)
+
+
+# --- Contact-centre service level and staffing ---------------------------------------
+
+
+def erlang_c_wait_probability(agents: int, traffic: float) -> float:
+    """Probability a caller waits (Erlang C) for ``agents`` agents and offered load A = λ·AHT."""
+    if agents <= traffic:
+        return 1.0
+    top = traffic**agents / math.factorial(agents) * agents / (agents - traffic)
+    bottom = sum(traffic**k / math.factorial(k) for k in range(agents)) + top
+    return top / bottom
+
+
+def erlang_c_service_level(agents: int, traffic: float, target_s: float, aht_s: float) -> float:
+    """Share of callers answered within ``target_s`` seconds: 1 − P_wait·e^{−(N−A)t/AHT}."""
+    wait = erlang_c_wait_probability(agents, traffic)
+    if agents <= traffic:
+        return 0.0
+    return 1.0 - wait * math.exp(-(agents - traffic) * target_s / aht_s)
+
+
+def erlang_c_asa(agents: int, traffic: float, aht_s: float) -> float:
+    """Average speed of answer in seconds: P_wait·AHT/(N−A)."""
+    if agents <= traffic:
+        return math.inf
+    return erlang_c_wait_probability(agents, traffic) * aht_s / (agents - traffic)

@@ -1,0 +1,1 @@
+"""Self-checks for lesson practice exercises, one module per lesson (see CONTRIBUTING.md)."""

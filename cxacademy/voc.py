@@ -1,0 +1,43 @@
+"""Voice-of-customer helpers: coding verbatims into themes with a transparent codebook.
+
+A keyword codebook is the simplest honest theme coder: every decision can be read,
+argued with and improved by the team, which is the point of coding verbatims at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+#: A starting codebook for apparel reviews: theme → words or stems that signal it.
+#: Stems match the start of a word ("tight" matches "tighter"); lessons extend it.
+APPAREL_CODEBOOK: dict[str, tuple[str, ...]] = {
+    "fit_and_size": ("fit", "size", "sizing", "small", "large", "tight", "loose", "runs big", "petite", "length"),
+    "fabric_and_quality": ("fabric", "material", "quality", "thin", "cheap", "itchy", "see-through", "sheer", "pill", "wrinkl"),
+    "colour_and_look": ("color", "colour", "pattern", "print", "faded", "looks different", "picture"),
+    "comfort": ("comfortable", "comfy", "soft", "scratchy", "uncomfortable"),
+    "price_and_value": ("price", "expensive", "worth", "value", "overpriced", "sale"),
+    "returns": ("return", "returned", "sent back", "sending back", "refund"),
+}
+
+
+def _pattern(keywords: Sequence[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(word) for word in keywords)
+    return re.compile(rf"\b(?:{alternatives})", flags=re.IGNORECASE)
+
+
+def code_themes(texts: pd.Series, codebook: Mapping[str, Sequence[str]] = APPAREL_CODEBOOK) -> pd.DataFrame:
+    """One boolean column per theme: does the text mention it?
+
+    Missing texts are coded False for every theme, exactly as an empty comment would
+    be. That keeps rows aligned with the source frame, and it means a share of
+    mentions must be taken over the texts that exist — leave the blanks in the
+    denominator and every theme looks rarer than it is.
+    """
+    filled = texts.fillna("").astype(str)
+    return pd.DataFrame(
+        {theme: filled.str.contains(_pattern(words)) for theme, words in codebook.items()},
+        index=texts.index,
+    )
