@@ -1,8 +1,9 @@
 """Every learner-facing label and check message, kept in one place per language.
 
 Code never embeds prose: it asks for a key, ``t("check.correct")``, and the text comes
-from ``locale/<lang>.toml``. The Russian edition adds ``locale/ru.toml``; a missing
-key falls back to English so a half-translated edition still runs.
+from the TOML files in ``locale/<lang>/`` (``common.toml`` plus one file per lesson or
+widget family, merged). The Russian edition adds ``locale/ru/``; a missing key falls
+back to English so a half-translated edition still runs.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ def language() -> str:
 
 @cache
 def _table(lang: str) -> dict[str, str]:
-    path = _LOCALE_DIR / f"{lang}.toml"
-    if not path.is_file():
-        return {}
-    return _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+    table: dict[str, str] = {}
+    for path in sorted((_LOCALE_DIR / lang).glob("*.toml")):
+        table.update(_flatten(tomllib.loads(path.read_text(encoding="utf-8"))))
+    return table
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
@@ -44,5 +45,5 @@ def t(key: str, **values: object) -> str:
     """The text for ``key`` in the current language, with ``{placeholders}`` filled in."""
     text = _table(language()).get(key) or _table(DEFAULT_LANGUAGE).get(key)
     if text is None:
-        raise KeyError(f"No text for {key!r} in locale/{DEFAULT_LANGUAGE}.toml")
+        raise KeyError(f"No text for {key!r} in cxacademy/locale/{DEFAULT_LANGUAGE}/")
     return text.format(**values) if values else text
