@@ -1,0 +1,64 @@
+"""The check engine: passes right answers, names known mistakes, never leaks hidden values."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cxacademy.checks import Mistake, check, expect, expect_between, expect_index, expect_type, judge
+from cxacademy.text import t
+
+
+def test_right_number_within_tolerance_passes():
+    assert judge("nps", 10.04, 10.0, tolerance=0.05).passed
+
+
+def test_known_mistake_is_named():
+    verdict = judge("nps", 30.0, 10.0, mistakes=[Mistake(30.0, "passives counted as promoters")])
+    assert not verdict.passed and "passives counted as promoters" in verdict.message
+
+
+def test_unknown_wrong_value_gives_hint_but_not_the_expected_value():
+    verdict = judge("rate", 41.0, 57.123, hint="check the denominator")
+    assert not verdict.passed and "check the denominator" in verdict.message
+    assert "57" not in verdict.message
+
+
+def test_series_compare_by_label_not_position():
+    expected = pd.Series({"a": 1.0, "b": 2.0})
+    assert judge("s", pd.Series({"b": 2.0, "a": 1.0}), expected).passed
+    assert not judge("s", pd.Series({"a": 1.0, "c": 2.0}), expected).passed
+
+
+def test_wrong_kind_is_explained():
+    verdict = judge("s", 3.0, pd.Series({"a": 1.0}))
+    assert not verdict.passed and t("check.kind.series") in verdict.message
+
+
+def test_check_prints_and_returns(capsys):
+    assert check("x", 1.0, 1.0) is True
+    assert "✅" in capsys.readouterr().out
+    assert check("x", 2.0, 1.0) is False
+    assert "❌" in capsys.readouterr().out
+
+
+def test_expect_raises_assertion_with_the_message():
+    with pytest.raises(AssertionError, match="shares"):
+        expect("rate", 0.5, 50.0, mistakes=[Mistake(0.5, "you reported shares")])
+    expect("rate", 50.0, 50.0)
+
+
+def test_expect_type_accepts_numpy_numbers_as_float():
+    import numpy as np
+
+    expect_type("x", np.float64(1.0), float)
+    with pytest.raises(AssertionError, match="should be a float"):
+        expect_type("x", "1.0", float)
+
+
+def test_expect_between_and_index():
+    expect_between("r", pd.Series([0.0, 100.0]), 0, 100)
+    with pytest.raises(AssertionError, match="between 0 and 100"):
+        expect_between("r", 101, 0, 100)
+    with pytest.raises(AssertionError, match="indexed by"):
+        expect_index("s", pd.Series({"b": 1, "a": 2}), ["a", "b"])
