@@ -15,21 +15,11 @@ import pandera.pandas as pa
 
 Redistribution = Literal["clear", "non-commercial", "teaching-research", "unclear"]
 
-#: Competency areas of the course model (COURSE.md), used to tag what a dataset teaches.
-SKILL_AREAS = (
-    "research",
-    "journey",
-    "operations",
-    "metrics",
-    "strategy",
-    "leadership",
-)
-
-
 @dataclass(frozen=True)
 class DatasetSpec:
     """How to read one shipped dataset and what its licence allows.
 
+    ``skill_areas`` are competency ids (``cxacademy.competencies``).
     ``redistribution`` is "clear" only for public domain, CC0, CC BY or data shipped
     inside an MIT/Apache package; graded assignments prefer those (COURSE.md).
     """
