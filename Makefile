@@ -14,7 +14,7 @@ demo: setup
 	$(BIN)/cx-grader demo
 
 test: setup
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 setup: $(STAMP)
 

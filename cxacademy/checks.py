@@ -34,10 +34,20 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of one check: whether it passed and the sentence that explains why."""
+    """The outcome of one check: whether it passed and the sentence that explains why.
+
+    It is truthy when the check passed, and shows nothing as a cell's last value: the
+    message has already been printed, and a stray ``False`` under it only confuses.
+    """
 
     passed: bool
     message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def _ipython_display_(self) -> None:
+        """Display nothing in Jupyter."""
 
 
 def _is_number(value: Any) -> bool:
@@ -80,11 +90,18 @@ def _frame_close(answer: Any, expected: pd.DataFrame, tolerance: float) -> bool:
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, pd.Series):
-        return t("check.kind.series")
-    if isinstance(value, pd.DataFrame):
-        return t("check.kind.dataframe")
-    return type(value).__name__
+    """A learner-readable kind: a number, a tuple, a pandas Series … (never a class name like Interval)."""
+    if _is_number(value):
+        return t("check.kind.number")
+    for kind, label in ((pd.Series, "series"), (pd.DataFrame, "dataframe"), (tuple, "tuple"),
+                        (list, "list"), (str, "text"), (bool, "boolean")):
+        if isinstance(value, kind):
+            return t(f"check.kind.{label}")
+    return t("check.kind.other", name=type(value).__name__)
+
+
+def _unanswered(answer: Any) -> bool:
+    return answer is None or answer is Ellipsis
 
 
 def judge(
@@ -97,12 +114,14 @@ def judge(
     hint: str = "",
 ) -> Verdict:
     """Compare ``answer`` with ``expected`` and explain the result in the learner's terms."""
+    if _unanswered(answer):
+        return Verdict(False, t("check.not_answered", name=name))
     if _close(answer, expected, tolerance):
         return Verdict(True, t("check.correct", name=name))
     for mistake in mistakes:
         if _close(answer, mistake.value, tolerance):
             return Verdict(False, t("check.known_mistake", name=name, message=mistake.message))
-    if _describe(answer) != _describe(expected) and not (_is_number(answer) and _is_number(expected)):
+    if _describe(answer) != _describe(expected):
         return Verdict(
             False,
             t("check.wrong_kind", name=name, expected=_describe(expected), actual=_describe(answer)),
@@ -110,11 +129,11 @@ def judge(
     return Verdict(False, t("check.wrong_value", name=name, hint=hint or t("check.default_hint")))
 
 
-def check(name: str, answer: Any, expected: Any, **options: Any) -> bool:
-    """Lesson self-check: print ✅/❌ with the reason; return whether the answer is right."""
+def check(name: str, answer: Any, expected: Any, **options: Any) -> Verdict:
+    """Lesson self-check: print ✅/❌ with the reason; the verdict is truthy when the answer is right."""
     verdict = judge(name, answer, expected, **options)
     print(verdict.message)
-    return verdict.passed
+    return verdict
 
 
 def expect(name: str, answer: Any, expected: Any, **options: Any) -> None:
@@ -129,7 +148,7 @@ def expect_type(name: str, answer: Any, kind: type | tuple[type, ...], hint: str
     kinds = kind if isinstance(kind, tuple) else (kind,)
     ok = isinstance(answer, kinds) or (float in kinds and _is_number(answer))
     if not ok:
-        wanted = " / ".join(k.__name__ for k in kinds)
+        wanted = " or ".join(k.__name__ for k in kinds)
         raise AssertionError(
             t("check.wrong_type", name=name, expected=wanted, actual=_describe(answer), hint=hint)
         )

@@ -104,12 +104,7 @@ def nps_interval(scores: Iterable, confidence: float = 0.95) -> Interval:
 
 def nps_difference(scores_a: Iterable, scores_b: Iterable) -> Comparison:
     """A − B for two independent groups: SE = √(SE₁² + SE₂²), two-sided z test."""
-    pa, da, na = nps_shares(scores_a)
-    pb, db, nb = nps_shares(scores_b)
-    difference = 100.0 * ((pa - da) - (pb - db))
-    se = math.hypot(nps_standard_error(pa, da, na), nps_standard_error(pb, db, nb))
-    z = difference / se if se else math.nan
-    return Comparison(difference, se, z, float(2 * stats.norm.sf(abs(z))))
+    return nps_difference_from_shares(*nps_shares(scores_a), *nps_shares(scores_b))
 
 
 # --- Proportions (rates with uncertainty) --------------------------------------------
@@ -198,3 +193,57 @@ def erlang_c_asa(agents: int, traffic: float, aht_s: float) -> float:
     if agents <= traffic:
         return math.inf
     return erlang_c_wait_probability(agents, traffic) * aht_s / (agents - traffic)
+
+
+# --- Scores published per unit (hospital, store, team): pooling and comparing ---------
+
+
+def pooled_percent(percentages: Iterable, weights: Iterable) -> float:
+    """Percentage of all respondents from units that each publish a percentage: Σ nₕ·pₕ / Σ nₕ.
+
+    Why: the plain mean of unit percentages gives a unit with 100 answers the same say as one
+    with 10,000. Units with a missing percentage or weight are left out.
+    """
+    frame = pd.DataFrame({"pct": list(percentages), "weight": list(weights)}, dtype="float64").dropna()
+    total = frame["weight"].sum()
+    return float((frame["pct"] * frame["weight"]).sum() / total) if total else math.nan
+
+
+def pooled_net_rating(
+    high_pct: Iterable, low_pct: Iterable, n: Iterable, confidence: float = 0.95
+) -> Interval:
+    """NPS-style net rating (% top band − % bottom band) of units pooled by sample size, with its interval.
+
+    The interval treats the pooled answers as one sample of Σn. For the respondents of exactly
+    these units this is slightly conservative (differences between units are part of what is
+    measured, not noise); it says nothing about how other units, or next year, would score.
+    """
+    sizes = list(n)
+    high = pooled_percent(high_pct, sizes) / 100
+    low = pooled_percent(low_pct, sizes) / 100
+    return nps_interval_from_shares(high, low, int(np.nansum(sizes)), confidence)
+
+
+def nps_difference_from_shares(
+    promoters_a: float, detractors_a: float, n_a: int, promoters_b: float, detractors_b: float, n_b: int
+) -> Comparison:
+    """A − B from each group's promoter and detractor shares: SE = √(SE₁² + SE₂²), two-sided z test.
+
+    Why shares: many sources publish only the bands (9–10, 7–8, 0–6) and a count, never the answers.
+    """
+    difference = float(100.0 * ((promoters_a - detractors_a) - (promoters_b - detractors_b)))
+    se = math.hypot(
+        nps_standard_error(promoters_a, detractors_a, n_a), nps_standard_error(promoters_b, detractors_b, n_b)
+    )
+    z = difference / se if se else math.nan
+    return Comparison(difference, se, z, float(2 * stats.norm.sf(abs(z))))
+
+
+def nps_sample_size(promoters: float, detractors: float, margin: float, confidence: float = 0.95) -> int:
+    """Answers needed for an NPS margin of error of ± ``margin`` points: n = (z·100)²·[(p+d) − (p−d)²] / margin².
+
+    Why: it turns "is our sample big enough?" into a number before the survey goes out, and
+    shows why a team with thirty answers cannot be ranked on a five-point gap.
+    """
+    variance = (promoters + detractors) - (promoters - detractors) ** 2
+    return math.ceil((_z(confidence) * 100) ** 2 * variance / margin**2)

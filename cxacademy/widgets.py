@@ -31,7 +31,7 @@ def _draw_nps_interval(n: int, promoters_pct: float, detractors_pct: float) -> N
     plt.show()
 
 
-def nps_interval_explorer(n: int = 200, promoters_pct: float = 45, detractors_pct: float = 20) -> widgets.Widget:
+def nps_interval_explorer(n: int = 200, promoters_pct: float = 45, detractors_pct: float = 20) -> None:
     """Sliders for sample size and promoter/detractor shares that redraw NPS and its 95 % interval.
 
     Why: seeing the interval shrink only with √n is what stops people ranking teams by
@@ -46,12 +46,10 @@ def nps_interval_explorer(n: int = 200, promoters_pct: float = 45, detractors_pc
         control.style = {"description_width": "initial"}
         control.layout = widgets.Layout(width="480px")
     output = widgets.interactive_output(_draw_nps_interval, controls)
-    box = widgets.VBox([*controls.values(), output])
-    display(box)
-    return box
+    display(widgets.VBox([*controls.values(), output]))
 
 
-def multiple_choice(question: str, options: Sequence[str], answer: int, explanations: Sequence[str]) -> widgets.Widget:
+def multiple_choice(question: str, options: Sequence[str], answer: int, explanations: Sequence[str]) -> None:
     """A one-answer quiz: the learner picks an option and gets the explanation for that option.
 
     Question and explanations come from the lesson (markdown-level prose passed in), so the
@@ -69,6 +67,4 @@ def multiple_choice(question: str, options: Sequence[str], answer: int, explanat
         feedback.value = f"{mark} {explanations[choice.index]}"
 
     button.on_click(_on_click)
-    box = widgets.VBox([widgets.HTML(f"<b>{question}</b>"), choice, button, feedback])
-    display(box)
-    return box
+    display(widgets.VBox([widgets.HTML(f"<b>{question}</b>"), choice, button, feedback]))

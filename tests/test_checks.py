@@ -35,11 +35,24 @@ def test_wrong_kind_is_explained():
     assert not verdict.passed and t("check.kind.series") in verdict.message
 
 
-def test_check_prints_and_returns(capsys):
-    assert check("x", 1.0, 1.0) is True
+def test_check_prints_and_returns_a_truthy_verdict(capsys):
+    assert check("x", 1.0, 1.0)
     assert "✅" in capsys.readouterr().out
-    assert check("x", 2.0, 1.0) is False
+    assert not check("x", 2.0, 1.0)
     assert "❌" in capsys.readouterr().out
+
+
+def test_unanswered_placeholder_is_not_yet_not_wrong():
+    for placeholder in (None, ...):
+        verdict = judge("rate", placeholder, 50.0)
+        assert not verdict.passed and "Not answered yet" in verdict.message
+
+
+def test_named_tuple_and_tuple_are_the_same_kind():
+    from cxacademy.metrics import Interval
+
+    verdict = judge("ci", (1.0, 0.0, 2.0), Interval(1.0, 0.0, 3.0), hint="wrong bound")
+    assert "wrong bound" in verdict.message
 
 
 def test_expect_raises_assertion_with_the_message():
@@ -52,7 +65,7 @@ def test_expect_type_accepts_numpy_numbers_as_float():
     import numpy as np
 
     expect_type("x", np.float64(1.0), float)
-    with pytest.raises(AssertionError, match="should be a float"):
+    with pytest.raises(AssertionError, match="should be of type float"):
         expect_type("x", "1.0", float)
 
 
