@@ -1,0 +1,1 @@
+"""Instructor tooling around nbgrader for CX Director Academy (the ``cx-grader`` command)."""

@@ -1,0 +1,270 @@
+"""cx-grader: one command per grading step for the course's nbgrader assignments.
+
+release → accept → autograde → feedback → export / report, each on the course
+directory (default: the repository's assignments/), and demo to run them all on the
+shipped demo cohort.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from grader.course import DEFAULT_COURSE_DIR, Course, GradingError, StepResult
+from grader.demo_cohort import build_cohort
+from grader.grades import NEEDS_MANUAL, export_grades, learner_table, save_autograde, up_to_date
+from grader.intake import Intake, accept as accept_inbox
+from grader.prove import prove as prove_assignment, wrong_answers_file
+from grader.report import write_report
+
+DEMO_COHORTS = DEFAULT_COURSE_DIR / "demo_cohort"
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+
+CourseDir = Annotated[Path, typer.Option("--course-dir", help="nbgrader course directory.", file_okay=False)]
+DbUrl = Annotated[str | None, typer.Option("--db-url", envvar="CXA_DB_URL",
+                                           help="Gradebook URL (default: gradebook.db in the course directory).")]
+
+
+def _reports_errors(command: Callable) -> Callable:
+    """Turn a course-level failure into its message and exit status 1 instead of a traceback."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except GradingError as error:
+            typer.secho(str(error), err=True, fg=typer.colors.RED)
+            raise typer.Exit(1) from error
+    return wrapper
+
+
+def _course(course_dir: Path, db_url: str | None) -> Course:
+    return Course(course_dir, db_url=db_url or None)
+
+
+def _progress(items: list[str], description: str) -> tqdm:
+    return tqdm(items, desc=description, unit="learner", disable=None)
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    """A plain-text table that reads the same in a terminal, a CI log or an e-mail."""
+    cells = [headers, *[[str(value) for value in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def _save_logs(course: Course, assignment: str, step: str, results: list[StepResult]) -> None:
+    """Keep nbgrader's full log of every failure where the instructor can read it."""
+    for result in results:
+        if not result.ok:
+            path = course.reports_dir(assignment) / "logs" / f"{result.learner}-{step}.log"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(result.log, encoding="utf-8")
+
+
+@app.command()
+@_reports_errors
+def release(assignments: Annotated[list[str] | None, typer.Argument(help="Assignments (default: all).")] = None,
+            course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None) -> None:
+    """Generate the learners' version of assignments (solutions and hidden tests removed)."""
+    course = _course(course_dir, db_url)
+    _release(course, assignments or course.assignments())
+
+
+def _release(course: Course, names: list[str]) -> None:
+    if not names:
+        raise GradingError(f"No assignments in {course.root / 'source'}: add a source folder first.")
+    for name in names:
+        typer.echo(f"Released {name} → {course.release(name)}")
+
+
+def _echo_intake(intake: Intake) -> None:
+    rows = [[o.learner, o.status, o.notebook or "–"] for o in intake.outcomes]
+    typer.echo(_table(rows, ["learner", "intake", "notebook"]))
+    for outcome in intake.outcomes:
+        if outcome.message_matters:
+            typer.echo(f"{outcome.learner}: {outcome.message}")
+        for warning in outcome.warnings:
+            typer.secho(f"{outcome.learner}: warning: {warning}", fg=typer.colors.YELLOW)
+        for note in outcome.notes:
+            typer.echo(f"{outcome.learner}: note: {note}")
+    for note in intake.inbox_notes:
+        typer.echo(f"note: {note}")
+
+
+@app.command()
+@_reports_errors
+def accept(assignment: str,
+           inbox: Annotated[Path, typer.Argument(help="Folder with one folder per learner, or a .zip of them.")],
+           roster: Annotated[Path | None, typer.Option(help="CSV of learner ids ('learner' column).")] = None,
+           course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None) -> None:
+    """Place each learner's notebook in submitted/, reporting anything that cannot be graded."""
+    course = _course(course_dir, db_url)
+    _echo_intake(accept_inbox(course, assignment, inbox, roster))
+    typer.echo(f"Intake record: {course.reports_dir(assignment) / 'intake.json'}")
+
+
+def _autograde(course: Course, assignment: str, everyone: bool) -> list[StepResult]:
+    course.check_assignment(assignment)
+    learners = course.submitted_learners(assignment)
+    if not learners:
+        raise GradingError(f"No submissions of {assignment} in {course.root / 'submitted'}: "
+                           f"accept an inbox first (cx-grader accept {assignment} INBOX).")
+    done = set() if everyone else up_to_date(course, assignment) & set(learners)
+    if done:
+        typer.echo(f"Skipping {len(done)} learner(s) whose current submission is already autograded; "
+                   "--force grades them again (their written answers are then flagged for manual grading again).")
+    todo = [learner for learner in learners if learner not in done]
+    results = [course.autograde(assignment, learner) for learner in _progress(todo, f"autograde {assignment}")]
+    save_autograde(course, assignment, results)
+    _save_logs(course, assignment, "autograde", results)
+    return results
+
+
+def _score(total: float | None, maximum: float) -> str:
+    return "–" if total is None or total != total else f"{total:g} / {maximum:g}"
+
+
+def _echo_summary(course: Course, assignment: str) -> None:
+    table = learner_table(course, assignment)
+    rows = [[row.learner, row.status, _score(row.total, row.max)] for row in table.itertuples()]
+    typer.echo(_table(rows, ["learner", "status", "score"]))
+    for row in table.itertuples():
+        if row.notes:
+            typer.echo(f"{row.learner}: {row.notes}")
+
+
+@app.command()
+@_reports_errors
+def autograde(assignment: str,
+              force: Annotated[bool, typer.Option(help="Also regrade unchanged, already graded submissions.")] = False,
+              course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None) -> None:
+    """Autograde new and changed submissions; one learner's failure never stops the rest."""
+    course = _course(course_dir, db_url)
+    results = _autograde(course, assignment, everyone=force)
+    _echo_summary(course, assignment)
+    failed = [result for result in results if not result.ok]
+    if failed:
+        typer.secho(f"{len(failed)} submission(s) could not be autograded; nbgrader's logs are in "
+                    f"{course.reports_dir(assignment) / 'logs'}.", fg=typer.colors.YELLOW)
+
+
+def _feedback(course: Course, assignment: str) -> list[StepResult]:
+    table = learner_table(course, assignment)
+    learners = [row.learner for row in table.itertuples()
+                if course.step_dir(course.coursedir.autograded_directory, assignment, row.learner).is_dir()]
+    if not learners:
+        raise GradingError(f"No autograded submissions of {assignment}: run cx-grader autograde {assignment} first.")
+    results = [course.generate_feedback(assignment, learner)
+               for learner in _progress(learners, f"feedback {assignment}")]
+    _save_logs(course, assignment, "feedback", results)
+    pending = int((table["status"] == NEEDS_MANUAL).sum())
+    if pending:
+        typer.secho(f"{pending} learner(s) still need manual grading (formgrader); their feedback shows 0 for "
+                    "those answers until you grade them and run feedback again.", fg=typer.colors.YELLOW)
+    return results
+
+
+@app.command()
+@_reports_errors
+def feedback(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None) -> None:
+    """Write each autograded learner's feedback HTML into feedback/."""
+    course = _course(course_dir, db_url)
+    results = _feedback(course, assignment)
+    for result in results:
+        typer.echo(f"{result.learner}: {result.message}")
+
+
+@app.command()
+@_reports_errors
+def export(assignment: Annotated[str | None, typer.Argument(help="Assignment (default: all).")] = None,
+           course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None) -> None:
+    """Write grades CSVs (one row per learner per assignment) to reports/."""
+    course = _course(course_dir, db_url)
+    if assignment:
+        course.check_assignment(assignment)
+    names = [assignment] if assignment else [name for name in course.assignments()
+                                             if not course.grade_cells(name).empty]
+    if not names:
+        raise GradingError("No assignment has been released yet, so there are no grades to export.")
+    for path in export_grades(course, names):
+        typer.echo(f"Grades: {path}")
+
+
+@app.command()
+@_reports_errors
+def report(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None) -> None:
+    """Write the cohort's HTML report for an assignment to reports/<assignment>/report.html."""
+    course = _course(course_dir, db_url)
+    course.check_assignment(assignment)
+    typer.echo(f"Report: {write_report(course, assignment)}")
+
+
+@app.command()
+@_reports_errors
+def prove(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR) -> None:
+    """Check an assignment's tests: solution full marks, blank zero, each wrong answer its promised loss."""
+    course = Course(course_dir)
+    course.check_assignment(assignment)
+    source = course.root / course.coursedir.source_directory
+    if not wrong_answers_file(source, assignment).is_file():
+        raise GradingError(f"{assignment} declares no typical wrong answers: write "
+                           f"{wrong_answers_file(source, assignment)} (see CONTRIBUTING.md), then prove it.")
+    with tempfile.TemporaryDirectory(prefix="cx-prove-") as workdir:
+        proof = prove_assignment(assignment, source, Path(workdir) / "course")
+    typer.echo(proof.summary())
+    for problem in proof.problems:
+        typer.secho(f"problem: {problem}", fg=typer.colors.RED)
+    if not proof.proven:
+        raise typer.Exit(1)
+
+
+@app.command("build-demo-cohort")
+@_reports_errors
+def build_demo_cohort(assignment: str,
+                      cohorts: Annotated[Path, typer.Option(help="Folder of demo cohorts.")] = DEMO_COHORTS,
+                      course_dir: CourseDir = DEFAULT_COURSE_DIR) -> None:
+    """Regenerate the demo cohort's notebooks from its answers file and the current assignment."""
+    course = Course(course_dir)
+    course.check_assignment(assignment)
+    source = course.root / course.coursedir.source_directory
+    folder = build_cohort(assignment, cohorts / f"{assignment}.toml", cohorts / assignment, source)
+    typer.echo(f"Demo cohort for {assignment} written to {folder}")
+
+
+@app.command()
+@_reports_errors
+def demo(course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None,
+         cohorts: Annotated[Path, typer.Option(help="Folder of demo cohorts.")] = DEMO_COHORTS) -> None:
+    """Release everything and grade the shipped demo cohort end to end."""
+    started = time.perf_counter()
+    course = _course(course_dir, db_url)
+    _release(course, course.assignments())
+    graded = [name for name in course.assignments() if (cohorts / name).is_dir()]
+    if not graded:
+        raise GradingError(f"No demo cohort in {cohorts} for any of {', '.join(course.assignments())}: "
+                           "build one with cx-grader build-demo-cohort ASSIGNMENT.")
+    reports = []
+    for name in graded:
+        roster = cohorts / name / "roster.csv"
+        _echo_intake(accept_inbox(course, name, cohorts / name, roster if roster.is_file() else None))
+        _autograde(course, name, everyone=True)  # the release may have changed since the last demo
+        _echo_summary(course, name)
+        _feedback(course, name)
+        reports.append(write_report(course, name))
+    grades = export_grades(course, graded)
+    typer.echo(f"\nDemo finished in {time.perf_counter() - started:.0f} s.")
+    typer.echo(f"Feedback:  {course.root / course.coursedir.feedback_directory}/<learner>/<assignment>/")
+    typer.echo(f"Grades:    {grades[0]}")
+    for path in reports:
+        typer.echo(f"Report:    {path}")
+    typer.echo("Open the course: .venv/bin/jupyter lab course/")

@@ -1,0 +1,146 @@
+"""Where each learner stands on an assignment: one row per learner, for export and report.
+
+nbgrader's gradebook knows scores; it does not know who submitted nothing, whose
+notebook was cut off, or whose autograde crashed. This module joins the gradebook
+with intake's record and the autograde record, so every learner of the cohort
+appears once with a status a person can act on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from grader.course import Course, StepResult
+from grader.intake import AMBIGUOUS, BAD_NAME, MALFORMED, NOTHING, IntakeOutcome, load_intake
+
+GRADED = "graded"
+NEEDS_MANUAL = "needs manual grading"
+AUTOGRADE_FAILED = "autograde failed"
+NOT_AUTOGRADED = "not autograded yet"
+NOT_GRADED = {
+    MALFORMED: "not graded: malformed notebook",
+    AMBIGUOUS: "not graded: several notebooks",
+    BAD_NAME: "not graded: folder name is not a learner id",
+    NOTHING: "submitted nothing",
+}
+AUTOGRADE_FILE = "autograde.json"
+FIXED_COLUMNS = ["assignment", "learner", "status", "total", "max", "notes"]
+
+
+def save_autograde(course: Course, assignment: str, results: list[StepResult]) -> Path:
+    """Record autograde outcomes (and which submission each graded), keeping other learners'."""
+    path = course.reports_dir(assignment) / AUTOGRADE_FILE
+    records = _read_json(path)
+    for result in results:
+        records[result.learner] = {"ok": result.ok, "message": result.message,
+                                   "submission": _submission_stamp(course, assignment, result.learner)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(records.items())), indent=2, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def up_to_date(course: Course, assignment: str) -> set[str]:
+    """Learners whose current submission was autograded successfully: grading them again gains nothing.
+
+    Regrading is not free either: nbgrader's forced autograde keeps manual scores
+    but flags every written answer for manual grading again (FACTS.md).
+    """
+    records = _read_json(course.reports_dir(assignment) / AUTOGRADE_FILE)
+    return {learner for learner, record in records.items()
+            if record["ok"] and record.get("submission") == _submission_stamp(course, assignment, learner)
+            and course.step_dir(course.coursedir.autograded_directory, assignment, learner).is_dir()}
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _submission_stamp(course: Course, assignment: str, learner: str) -> str | None:
+    stamp = course.step_dir(course.coursedir.submitted_directory, assignment, learner) / "timestamp.txt"
+    return stamp.read_text().strip() if stamp.is_file() else None
+
+
+def question_of(cell: str) -> str:
+    """The question a graded cell belongs to: its grade_id up to the first "_" (q2_timely → q2)."""
+    return cell.split("_", 1)[0]
+
+
+def questions(cells: pd.DataFrame) -> list[str]:
+    """The assignment's questions in notebook order."""
+    return list(dict.fromkeys(cells["cell"].map(question_of)))
+
+
+def question_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Learner × question points; a question still waiting for a manual grade is left empty, not 0."""
+    frame = scores.assign(question=scores["cell"].map(question_of),
+                          score=scores["score"].where(~scores["needs_manual_grade"].astype(bool)))
+    return frame.pivot_table(index="learner", columns="question", values="score",
+                             aggfunc=lambda points: points.sum(min_count=len(points)), dropna=False)
+
+
+def learner_table(course: Course, assignment: str) -> pd.DataFrame:
+    """One row per learner: status, total, max, notes, then one column per question."""
+    cells = course.grade_cells(assignment)
+    scores = course.scores(assignment)
+    intake = {outcome.learner: outcome for outcome in load_intake(course, assignment)}
+    autograde = _read_json(course.reports_dir(assignment) / AUTOGRADE_FILE)
+    learners = sorted(set(intake) | set(course.submitted_learners(assignment)) | set(scores["learner"]))
+    per_question = question_scores(scores).reindex(index=learners, columns=questions(cells))
+    maximum = float(cells["max_score"].sum())
+    rows = [_row(course, assignment, learner, intake.get(learner), autograde.get(learner),
+                 scores[scores["learner"] == learner], maximum) for learner in learners]
+    table = pd.DataFrame(rows, columns=FIXED_COLUMNS)
+    return pd.concat([table, per_question.reset_index(drop=True)], axis=1)
+
+
+def _row(course: Course, assignment: str, learner: str, intake: IntakeOutcome | None,
+         autograde: dict | None, scores: pd.DataFrame, maximum: float) -> list:
+    status = _status(course, assignment, learner, intake, autograde, scores)
+    total = float(scores["score"].sum()) if status in (GRADED, NEEDS_MANUAL) else None
+    return [assignment, learner, status, total, maximum, "; ".join(_notes(intake, autograde))]
+
+
+def _status(course: Course, assignment: str, learner: str, intake: IntakeOutcome | None,
+            autograde: dict | None, scores: pd.DataFrame) -> str:
+    """The one phrase that says where this learner stands and so what the instructor does next."""
+    stamp = _submission_stamp(course, assignment, learner)
+    if stamp is None and scores.empty:
+        return NOT_GRADED.get(intake.status, intake.status) if intake else "not submitted"
+    if autograde is not None and stamp is not None and autograde.get("submission") != stamp:
+        return NOT_AUTOGRADED
+    if autograde is not None and not autograde["ok"]:
+        return AUTOGRADE_FAILED
+    if scores.empty:
+        return NOT_AUTOGRADED
+    return NEEDS_MANUAL if bool(scores["needs_manual_grade"].any()) else GRADED
+
+
+def _notes(intake: IntakeOutcome | None, autograde: dict | None) -> list[str]:
+    """Intake's and autograde's remarks worth a person's attention, in that order."""
+    notes = []
+    if intake is not None:
+        if intake.message_matters:
+            notes.append(intake.message)
+        notes.extend([*intake.warnings, *intake.notes])
+    if autograde is not None and autograde["message"] != "autograded":
+        notes.append(autograde["message"])
+    return notes
+
+
+def export_grades(course: Course, assignments: list[str]) -> list[Path]:
+    """Write ``reports/<assignment>/grades.csv`` for each assignment and ``reports/grades.csv`` for all."""
+    tables, paths = [], []
+    for assignment in assignments:
+        table = learner_table(course, assignment)
+        path = course.reports_dir(assignment) / "grades.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, index=False)
+        tables.append(table)
+        paths.append(path)
+    combined = course.root / "reports" / "grades.csv"
+    pd.concat(tables, ignore_index=True).to_csv(combined, index=False)
+    return [combined, *paths]

@@ -1,0 +1,159 @@
+"""A one-file HTML report on a cohort's assignment, for the instructor.
+
+It answers the questions asked after grading: which questions went badly, which
+checks failed most and with what message (so the next cohort gets a better hint),
+who stands where, and whose submission never made it to the grader. One file with
+the plots embedded, so it can be mailed or attached to an LMS as is.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from grader.course import Course
+from grader.grades import GRADED, NEEDS_MANUAL, learner_table, question_of, questions
+from grader.intake import load_intake
+
+BAND_COLOURS = {"full marks": "#2e7d32", "partial": "#f9a825", "zero": "#c62828",
+                "awaiting manual grade": "#9e9e9e"}
+MESSAGE_CHARS = 300
+MESSAGES_PER_CHECK = 3
+
+
+def write_report(course: Course, assignment: str) -> Path:
+    """Render ``reports/<assignment>/report.html`` and return its path."""
+    table = learner_table(course, assignment)
+    graded = table[table["status"].isin([GRADED, NEEDS_MANUAL])]
+    scores = course.scores(assignment)
+    scores = scores[scores["learner"].isin(graded["learner"])]
+    environment = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape())
+    html = environment.get_template("report.html.j2").render(
+        assignment=assignment,
+        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        counts=table["status"].value_counts().to_dict(),
+        learners=len(table),
+        question_plot=_png(_question_figure(scores, course.grade_cells(assignment))) if not scores.empty else None,
+        totals_plot=_png(_totals_figure(graded)) if not graded.empty else None,
+        failed_checks=failed_checks(course, assignment, scores),
+        totals=table[["learner", "status", "total", "max", "notes"]].to_dict("records"),
+        intake=[outcome for outcome in load_intake(course, assignment) if outcome.problem],
+    )
+    path = course.reports_dir(assignment) / "report.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _question_bands(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per learner and question: full marks, partial, zero, or awaiting a person's grade."""
+    per = scores.assign(question=scores["cell"].map(question_of)).groupby(["learner", "question"]).agg(
+        score=("score", "sum"), max_score=("max_score", "sum"), pending=("needs_manual_grade", "any"))
+    bands = pd.Series("partial", index=per.index)
+    bands[per["score"] <= 0] = "zero"
+    bands[per["score"] >= per["max_score"]] = "full marks"
+    bands[per["pending"]] = "awaiting manual grade"
+    return bands.rename("band").reset_index()
+
+
+def _question_figure(scores: pd.DataFrame, cells: pd.DataFrame) -> Figure:
+    """Per question, how many graded learners got full, partial or zero marks (or await a grader)."""
+    points = cells.assign(question=cells["cell"].map(question_of)).groupby("question")["max_score"].sum()
+    bands = _question_bands(scores)
+    counts = pd.crosstab(bands["question"], bands["band"]).reindex(
+        index=questions(cells), columns=list(BAND_COLOURS), fill_value=0)
+    counts.index = [f"{question} ({points[question]:g} pts)" for question in counts.index]
+    figure = Figure(figsize=(8, 0.45 * len(counts) + 1.6))
+    axes = figure.subplots()
+    counts.iloc[::-1].plot.barh(stacked=True, ax=axes, color=list(BAND_COLOURS.values()), width=0.7)
+    axes.set_xlabel("learners")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.legend(ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    return figure
+
+
+def _totals_figure(graded: pd.DataFrame) -> Figure:
+    """How the cohort's total scores spread out."""
+    figure = Figure(figsize=(8, 3))
+    axes = figure.subplots()
+    maximum = float(graded["max"].iloc[0]) or 1.0
+    axes.hist(graded["total"], bins=np.arange(-0.5, maximum + 1), color="#1565c0", rwidth=0.85)
+    axes.set_xlabel(f"total score so far (out of {maximum:g}; written answers count once graded)")
+    axes.set_ylabel("learners")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return figure
+
+
+def _png(figure: Figure) -> str:
+    """A figure as a base64 PNG for an ``<img src="data:…">``, so the report is one file."""
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="png", dpi=110)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def failed_checks(course: Course, assignment: str, scores: pd.DataFrame) -> list[dict]:
+    """Autograded checks that learners failed, most failed first, each with its commonest messages."""
+    tests = scores[scores["kind"] == "autograded"]
+    failed = tests[tests["score"] < tests["max_score"]]
+    order = {cell: position for position, cell in enumerate(course.grade_cells(assignment)["cell"])}
+    messages = {}
+    for learner in set(failed["learner"]):
+        messages.update(_failure_messages(course, assignment, learner))
+    rows = []
+    for cell, group in failed.groupby("cell"):
+        said = Counter(messages.get((learner, cell), "no message") for learner in group["learner"])
+        rows.append({"cell": cell, "failed": len(group), "of": int((tests["cell"] == cell).sum()),
+                     "messages": said.most_common(MESSAGES_PER_CHECK)})
+    return sorted(rows, key=lambda row: (-row["failed"], order.get(row["cell"], len(order))))
+
+
+def _failure_messages(course: Course, assignment: str, learner: str) -> dict[tuple[str, str], str]:
+    """(learner, test grade_id) → what made that test fail, as the learner's notebook shows it.
+
+    A test that fails only because its answer cell crashed, timed out or was left
+    blank reports the answer cell's error rather than a NameError.
+    """
+    answers, tests = {}, {}
+    folder = course.step_dir(course.coursedir.autograded_directory, assignment, learner)
+    for path in folder.glob("*.ipynb"):
+        for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            errors = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+            if not (meta.get("grade_id") and errors):
+                continue
+            if meta.get("solution"):
+                timeouts = [error for error in errors if error.get("ename") == "CellTimeoutError"]
+                answers[question_of(meta["grade_id"])] = (timeouts or errors)[0]
+            else:
+                tests[meta["grade_id"]] = errors[0]
+    found = {}
+    for cell, error in tests.items():
+        cause = answers.get(question_of(cell))
+        if error.get("ename") == "NameError" and cause:
+            found[(learner, cell)] = f"the answer cell {_describe(cause)}"
+        else:
+            found[(learner, cell)] = _first_line(error)
+    return found
+
+
+def _describe(error: dict) -> str:
+    if error.get("ename") == "CellTimeoutError":
+        return "ran past the time limit and was stopped"
+    return f"raised {_first_line(error)}"
+
+
+def _first_line(error: dict) -> str:
+    text = f"{error.get('ename', '')}: {error.get('evalue', '')}".strip(": ").strip() or "an error"
+    line = text.splitlines()[0]
+    return line if len(line) <= MESSAGE_CHARS else line[: MESSAGE_CHARS - 1] + "…"
