@@ -40,4 +40,4 @@ clean-notebooks: setup
 	$(BIN)/python -m grader.notebooks strip course assignments/source
 
 clean:
-	rm -rf $(VENV) build assignments/release assignments/submitted assignments/autograded assignments/feedback assignments/reports assignments/gradebook.db
+	rm -rf $(VENV) build assignments/release assignments/submitted assignments/autograded assignments/feedback assignments/reports assignments/archive assignments/gradebook.db

@@ -14,6 +14,7 @@ The answers file, ``demo_cohort/<assignment>.toml``::
     [learners.amira]                  # one folder per table
     about = "the full solution"       # what this learner shows
     solutions = "all"                 # start from the source solution in every answer cell
+    wrong_answers = ["rates_as_shares"]  # typical mistakes, by name from assignments/wrong_answers/
     answers = { q2_answer = "..." }   # grade_id → what the learner wrote there
     file = "renamed.ipynb"            # notebook file name (default: <assignment>.ipynb)
     form = "notebook"                 # or "truncated" (JSON cut off) or "empty" (empty folder)
@@ -21,7 +22,6 @@ The answers file, ``demo_cohort/<assignment>.toml``::
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import tomllib
@@ -32,10 +32,10 @@ from nbformat import NotebookNode
 
 from grader import notebooks
 from grader.course import DEFAULT_COURSE_DIR, Course, GradingError
+from grader.prove import WrongAnswer, load_wrong_answers, wrong_answers_file
 
 FORMS = ("notebook", "truncated", "empty")
 KEEP_FILE = ".gitkeep"
-_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", flags=re.MULTILINE)
 
 
 def build_cohort(assignment: str, answers_file: Path, cohort_dir: Path,
@@ -46,9 +46,10 @@ def build_cohort(assignment: str, answers_file: Path, cohort_dir: Path,
         course = Course.create(Path(temp) / "course", source_dir, [assignment])
         released = notebooks.read(course.release(assignment) / f"{assignment}.ipynb")
         source = notebooks.read(Path(source_dir) / assignment / f"{assignment}.ipynb")
+        wrong = _wrong_answers(Path(source_dir), assignment)
         staging = Path(temp) / "cohort"
         for learner, entry in spec["learners"].items():
-            _write_learner(staging / learner, assignment, _notebook(released, source, learner, entry), entry)
+            _write_learner(staging / learner, assignment, _notebook(released, source, wrong, learner, entry), entry)
         staging.mkdir(exist_ok=True)
         roster = "\n".join(["learner", *spec.get("roster", [])]) + "\n"
         (staging / "roster.csv").write_text(roster, encoding="utf-8")
@@ -72,17 +73,26 @@ def _read_spec(path: Path) -> dict:
     return spec
 
 
-def solutions(source: NotebookNode) -> dict[str, str]:
-    """The instructor's answer for every answer cell, code and written, without solution markers."""
-    written = {notebooks.grade_id(cell): _MARKERS.sub("", cell.source).strip()
-               for cell in source.cells
-               if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution")}
-    return {**written, **notebooks.solution_code(source)}
+def _wrong_answers(source_dir: Path, assignment: str) -> dict[str, WrongAnswer]:
+    """The assignment's declared wrong answers by name (none yet for a brand-new assignment)."""
+    path = wrong_answers_file(source_dir, assignment)
+    return {w.name: w for w in load_wrong_answers(path)} if path.is_file() else {}
 
 
-def _notebook(released: NotebookNode, source: NotebookNode, learner: str, entry: dict) -> NotebookNode:
+def _named_mistakes(wrong: dict[str, WrongAnswer], entry: dict, learner: str) -> list[WrongAnswer]:
+    """The typical wrong answers a learner makes, looked up by name in the assignment's wrong answers."""
+    unknown = [name for name in entry.get("wrong_answers", []) if name not in wrong]
+    if unknown:
+        raise GradingError(f"Demo learner '{learner}' names wrong answers {unknown} that are not in "
+                           f"assignments/wrong_answers/: known ones are {sorted(wrong)}.")
+    return [wrong[name] for name in entry.get("wrong_answers", [])]
+
+
+def _notebook(released: NotebookNode, source: NotebookNode, wrong: dict[str, WrongAnswer],
+              learner: str, entry: dict) -> NotebookNode:
     """The released notebook with this learner's answers written in."""
-    answers = dict(solutions(source)) if entry.get("solutions") == "all" else {}
+    answers = dict(notebooks.solutions(source)) if entry.get("solutions") == "all" else {}
+    answers.update({answer.cell: answer.code for answer in _named_mistakes(wrong, entry, learner)})
     answers.update({cell: text.strip() for cell, text in entry.get("answers", {}).items()})
     try:
         notebook = notebooks.fill_answers(released, answers)

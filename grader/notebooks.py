@@ -28,18 +28,23 @@ def grade_id(cell: NotebookNode) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+def is_answer(cell: NotebookNode) -> bool:
+    """Any cell the learner writes in: autograded code or a manually graded written answer."""
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution", False))
+
+
 def is_autograded_answer(cell: NotebookNode) -> bool:
     """A code cell where the learner writes an answer that tests will check."""
     info = cell.get("metadata", {}).get("nbgrader", {})
     return cell.cell_type == "code" and info.get("solution", False) and not info.get("grade", False)
 
 
-def solution_code(source: NotebookNode) -> dict[str, str]:
-    """The instructor's answer for every autograded answer cell, without solution markers."""
+def solutions(source: NotebookNode) -> dict[str, str]:
+    """The instructor's answer for every answer cell, code and written, without solution markers."""
     return {
         grade_id(cell): _SOLUTION_MARKERS.sub("", cell.source).strip()
         for cell in source.cells
-        if is_autograded_answer(cell)
+        if is_answer(cell)
     }
 
 

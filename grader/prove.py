@@ -80,7 +80,7 @@ def load_wrong_answers(path: Path) -> list[WrongAnswer]:
 def _learner_notebooks(course: Course, assignment: str, wrong: list[WrongAnswer]) -> Iterator[tuple[str, nbformat.NotebookNode]]:
     source = notebooks.read(course.root / "source" / assignment / f"{assignment}.ipynb")
     released = notebooks.read(course.release(assignment) / f"{assignment}.ipynb")
-    solution = notebooks.solution_code(source)
+    solution = notebooks.solutions(source)
     yield SOLUTION, notebooks.fill_answers(released, solution)
     yield BLANK, released
     for answer in wrong:

@@ -1,0 +1,269 @@
+"""The clean room: tests run in a process that never ran a line of learner code.
+
+Started inside its own sandbox (``python -m grader.engine.cleanroom``), one per worker and
+notebook. It runs the notebook's trusted prefix (the setup cells) once in an IPython
+shell, then, for each learner, forks: the child is an exact copy of "setup just ran",
+receives the learner's answers as data (decoded strictly by ``grader.engine.values``), and
+runs the instructor's trusted cells — tests and locked cells — in notebook order. Each
+test's outputs are recorded the way a Jupyter kernel reports them (streams, results,
+errors), so nbgrader scores them exactly as it scores its own execution: an error or any
+stderr output is 0, a numeric last value is partial credit, anything else full marks.
+
+Because the learner's code never ran here, no hook, patched builtin, redefined helper,
+input transformer or exception handler of theirs exists in this process. Their answers
+are the only thing that crosses, and only as plain data.
+
+Protocol (one JSON object per line; requests on stdin, replies on the original stdout):
+
+- ``{"op": "setup", "prefix": [source, ...], "cells": [{"id", "source", "needs"}, ...]}``
+  → ``{"ok": true}`` or ``{"ok": false, "error": "..."}``
+- ``{"op": "grade", "snapshots": {cell_id: text}, "not_run": {cell_id: reason}, "timeout": s}``
+  → one ``{"result": {...}}`` per cell as it finishes, then ``{"done": "ok" | "timeout" | "crashed ..."}``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sys
+import time
+from typing import Any
+
+from IPython.core.displayhook import DisplayHook
+from IPython.core.displaypub import DisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+
+from grader.engine.values import Invalid, read_snapshot
+
+PLAIN_DATA = ("the grader checks answers stored as plain data: numbers, text, True/False, None, lists, tuples, "
+              "sets and dicts of these, NumPy values, or pandas Series/DataFrame/Index")
+
+
+class Recorder:
+    """Collects one cell's outputs in nbformat shape, streams coalesced as a kernel's client does."""
+
+    def __init__(self) -> None:
+        self.outputs: list[dict[str, Any]] = []
+
+    def add(self, output: dict[str, Any]) -> None:
+        self.outputs.append(output)
+
+    def stream(self, name: str, text: str) -> None:
+        last = self.outputs[-1] if self.outputs else None
+        if last and last["output_type"] == "stream" and last["name"] == name:
+            last["text"] += text
+        else:
+            self.outputs.append({"output_type": "stream", "name": name, "text": text})
+
+
+RECORDER = Recorder()
+
+
+class _Stream:
+    """sys.stdout / sys.stderr for a cell: everything written becomes a stream output."""
+
+    encoding = "utf-8"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, text: str) -> int:
+        RECORDER.stream(self.name, str(text))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class _ResultHook(DisplayHook):
+    """A cell's last expression becomes an ``execute_result``, as in a kernel."""
+
+    def write_output_prompt(self) -> None:
+        pass
+
+    def write_format_data(self, format_dict, md_dict=None) -> None:
+        RECORDER.add({"output_type": "execute_result", "data": format_dict, "metadata": md_dict or {},
+                      "execution_count": self.prompt_count})
+
+    def finish_displayhook(self) -> None:
+        pass
+
+
+class _Publisher(DisplayPublisher):
+    """``display(...)`` becomes a ``display_data`` output."""
+
+    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs) -> None:
+        RECORDER.add({"output_type": "display_data", "data": data, "metadata": metadata or {}})
+
+    def clear_output(self, wait=False) -> None:
+        RECORDER.outputs.clear()
+
+
+class CleanShell(InteractiveShell):
+    """An IPython shell whose outputs are recorded instead of printed."""
+
+    displayhook_class = _ResultHook
+    display_pub_class = _Publisher
+
+    def _showtraceback(self, etype, evalue, stb) -> None:
+        RECORDER.add({"output_type": "error", "ename": etype.__name__, "evalue": str(evalue), "traceback": stb})
+
+
+def make_shell() -> CleanShell:
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    return CleanShell.instance(config=config)
+
+
+def run_cell(shell: CleanShell, source: str) -> list[dict[str, Any]]:
+    """Run one cell; return its outputs."""
+    RECORDER.outputs = []
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Stream("stdout"), _Stream("stderr")
+    try:
+        shell.run_cell(source, store_history=True)
+    finally:
+        sys.stdout, sys.stderr = saved
+    return RECORDER.outputs
+
+
+def setup(shell: CleanShell, request: dict) -> dict:
+    """Run the trusted prefix once; every later learner starts from this state."""
+    for source in request["prefix"]:
+        errors = [out for out in run_cell(shell, source) if out["output_type"] == "error"]
+        if errors:
+            return {"ok": False, "error": f"{errors[0]['ename']}: {errors[0]['evalue']}"}
+    return {"ok": True}
+
+
+class Injector:
+    """Puts a learner's answers into the namespace, only when they changed since last time.
+
+    A value a test mutated stays mutated for later tests, as in a kernel, unless the
+    learner's own code changed it in between.
+    """
+
+    def __init__(self, shell: CleanShell) -> None:
+        self.shell, self.fingerprints = shell, {}
+
+    def inject(self, text: str | None, needs: list[str]) -> tuple[dict[str, str], list[str]]:
+        """Inject a snapshot; return the refused names (with reasons) and notes."""
+        if text is None:
+            return {}, []
+        try:
+            snapshot = read_snapshot(text, needs)
+        except Invalid as error:
+            return {}, [f"the answers taken before this cell could not be read: {error}"]
+        for name, value in snapshot.values.items():
+            fingerprint = snapshot.fingerprints[name]
+            if self.fingerprints.get(name) != fingerprint:
+                self.shell.user_ns[name] = value
+                self.fingerprints[name] = fingerprint
+        for name in [*snapshot.missing, *snapshot.refused]:
+            if self.fingerprints.pop(name, None) is not None:
+                self.shell.user_ns.pop(name, None)
+        return snapshot.refused, []
+
+
+def _explain_refused(outputs: list[dict[str, Any]], refused: dict[str, str]) -> list[dict[str, Any]]:
+    """A NameError on an answer that was not plain data says so, instead of 'not defined'."""
+    for output in outputs:
+        if output["output_type"] != "error" or output["ename"] != "NameError":
+            continue
+        for name, reason in refused.items():
+            if f"'{name}'" in output["evalue"]:
+                output.update(ename="AnswerNotCheckable", evalue=f"{reason}: {PLAIN_DATA}.",
+                              traceback=[f"AnswerNotCheckable: {reason}: {PLAIN_DATA}."])
+    return outputs
+
+
+def not_run_output(reason: str) -> dict[str, Any]:
+    return {"output_type": "error", "ename": "TestNotRun", "evalue": reason, "traceback": [f"TestNotRun: {reason}"]}
+
+
+def grade_child(shell: CleanShell, cells: list[dict], request: dict, channel: int) -> None:
+    """In the forked child: run every trusted cell with the learner's answers, reporting each."""
+    injector = Injector(shell)
+    for cell in cells:
+        started = time.perf_counter()
+        reason = request["not_run"].get(cell["id"])
+        notes: list[str] = []
+        count = None
+        if reason:
+            outputs = [not_run_output(reason)]
+        else:
+            refused, notes = injector.inject(request["snapshots"].get(cell["id"]), cell["needs"])
+            notes += [f"{reason}, so it could not be checked" for reason in refused.values()]
+            count = shell.execution_count
+            outputs = _explain_refused(run_cell(shell, cell["source"]), refused)
+        result = {"id": cell["id"], "outputs": outputs, "execution_count": count,
+                  "notes": notes, "seconds": round(time.perf_counter() - started, 3)}
+        os.write(channel, (json.dumps({"result": result}, default=repr) + "\n").encode())
+
+
+def _relay(reader: int, pid: int, timeout: float, reply) -> str:
+    """Forward the child's lines until it exits or runs out of time; return how it ended."""
+    deadline, pending = time.monotonic() + timeout, b""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([reader], [], [], remaining)[0]:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "timeout"
+        chunk = os.read(reader, 1 << 16)
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            reply.write(line.decode() + "\n")
+        reply.flush()
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        return f"crashed (signal {os.WTERMSIG(status)})"
+    return "ok" if os.WEXITSTATUS(status) == 0 else f"crashed (exit status {os.WEXITSTATUS(status)})"
+
+
+def grade(shell: CleanShell, cells: list[dict], request: dict, reply) -> None:
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(reader)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        try:
+            grade_child(shell, cells, request, writer)
+        finally:
+            os._exit(0)
+    os.close(writer)
+    try:
+        ending = _relay(reader, pid, float(request["timeout"]), reply)
+    finally:
+        os.close(reader)
+    reply.write(json.dumps({"done": ending}) + "\n")
+    reply.flush()
+
+
+def main() -> None:
+    reply = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    shell, cells = make_shell(), []
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request["op"] == "setup":
+            cells = request["cells"]
+            reply.write(json.dumps(setup(shell, request)) + "\n")
+            reply.flush()
+        elif request["op"] == "grade":
+            grade(shell, cells, request, reply)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""Turn a learner-kernel snapshot back into values, trusting nothing in it.
+
+The snapshot text comes from the learner's kernel (``grader.engine.snapshot``), where the
+learner's code could have written anything. Decoding accepts only the tagged forms that
+encoder produces, only dtypes from a fixed list, and a bounded amount of it; it builds
+fresh built-in, NumPy and pandas objects, so a test in the clean room compares plain data
+with plain data. Anything else is refused with a reason the instructor and learner can read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_DEPTH = 34
+_NUMPY_DTYPE = re.compile(r"^(bool|u?int(8|16|32|64)|float(16|32|64)|<U\d{1,7}|object"
+                          r"|(datetime|timedelta)64\[(Y|M|W|D|h|m|s|ms|us|ns)\])$")
+_EXTENSION_DTYPE = re.compile(r"^(str|string|boolean|U?Int(8|16|32|64)|Float(32|64))$")
+_TZ_DTYPE = re.compile(r"^datetime64\[(s|ms|us|ns), ([A-Za-z0-9_/+\-:]{1,64})\]$")
+
+
+class Invalid(ValueError):
+    """The snapshot holds something the encoder never produces."""
+
+
+@dataclass
+class Snapshot:
+    """What one snapshot says about the names a test reads."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+
+def read_snapshot(text: str, wanted: list[str]) -> Snapshot:
+    """Decode a snapshot, keeping only the ``wanted`` names; a bad value is refused, not raised."""
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise Invalid(f"the snapshot is not JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise Invalid("the snapshot is not a JSON object")
+    snapshot = Snapshot(missing=[name for name in _names(document.get("missing")) if name in wanted])
+    refused = document.get("refused") if isinstance(document.get("refused"), dict) else {}
+    snapshot.refused = {name: str(reason)[:300] for name, reason in refused.items() if name in wanted}
+    values = document.get("values") if isinstance(document.get("values"), dict) else {}
+    for name, node in values.items():
+        if name not in wanted:
+            continue
+        try:
+            snapshot.values[name] = decode(node)
+            snapshot.fingerprints[name] = hashlib.sha256(json.dumps(node, sort_keys=True).encode()).hexdigest()
+        except (Invalid, ValueError, TypeError, OverflowError, RecursionError) as error:
+            snapshot.refused[name] = f"`{name}` could not be rebuilt for checking ({error})"
+    return snapshot
+
+
+def _names(value: Any) -> list[str]:
+    return [name for name in value if isinstance(name, str)] if isinstance(value, list) else []
+
+
+def decode(node: Any, depth: int = 0) -> Any:
+    """One encoded value, rebuilt from scratch."""
+    if depth > MAX_DEPTH:
+        raise Invalid("nests too deeply")
+    if node is None or type(node) in (bool, int, float, str):
+        return node
+    if type(node) is not dict or not isinstance(node.get("$"), str):
+        raise Invalid(f"unexpected {type(node).__name__} in the snapshot")
+    handler = _DECODERS.get(node["$"])
+    if handler is None:
+        raise Invalid(f"unknown value tag {node['$']!r}")
+    return handler(node, depth + 1)
+
+
+def _items(node: dict, depth: int) -> list[Any]:
+    items = node.get("v")
+    if not isinstance(items, list):
+        raise Invalid("a container without items")
+    return [decode(item, depth) for item in items]
+
+
+def _dict(node: dict, depth: int) -> dict:
+    pairs = node.get("v")
+    if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+        raise Invalid("a dict without key/value pairs")
+    return {decode(key, depth): decode(value, depth) for key, value in pairs}
+
+
+def _numpy_array(spec: dict, depth: int):
+    import numpy as np
+
+    dtype, data = spec.get("dtype"), spec.get("data")
+    if not isinstance(dtype, str) or not _NUMPY_DTYPE.match(dtype) or not isinstance(data, list):
+        raise Invalid(f"unsupported NumPy dtype {dtype!r}")
+    if dtype == "object":
+        array = np.empty(len(data), dtype=object)
+        array[:] = [decode(item, depth) for item in data]
+        return array
+    if dtype.startswith(("datetime64", "timedelta64")):
+        return np.array(data, dtype="int64").view(dtype)
+    if not all(item is None or type(item) in (bool, int, float, str) for item in data):
+        raise Invalid("non-scalar values in a NumPy array")
+    return np.array(data, dtype=dtype)
+
+
+def _ndarray(node: dict, depth: int):
+    shape = node.get("shape")
+    if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
+        raise Invalid("an array without a valid shape")
+    return _numpy_array(node, depth).reshape(shape)
+
+
+def _numpy_scalar(node: dict, depth: int):
+    array = _numpy_array(node, depth)
+    if array.shape != (1,):
+        raise Invalid("a NumPy scalar with more than one value")
+    return array[0]
+
+
+def _pandas_values(spec: dict, depth: int):
+    """The array behind a Series or Index, with its dtype."""
+    import pandas as pd
+
+    dtype = spec.get("dtype")
+    if dtype == "category":
+        categories = _index(spec.get("categories"), depth)
+        codes = spec.get("codes")
+        if not isinstance(codes, list) or not all(type(c) is int and -1 <= c < len(categories) for c in codes):
+            raise Invalid("category codes out of range")
+        return pd.Categorical.from_codes(codes, categories=categories, ordered=bool(spec.get("ordered")))
+    zone = _TZ_DTYPE.match(dtype) if isinstance(dtype, str) else None
+    if zone:
+        naive = _numpy_array({"dtype": f"datetime64[{zone.group(1)}]", "data": spec.get("data")}, depth)
+        return pd.DatetimeIndex(naive).tz_localize("UTC").tz_convert(zone.group(2)).array
+    if isinstance(dtype, str) and _EXTENSION_DTYPE.match(dtype):
+        data = spec.get("data")
+        if not isinstance(data, list):
+            raise Invalid("a pandas array without values")
+        return pd.array([decode(item, depth) for item in data], dtype=dtype)
+    return _numpy_array(spec, depth)
+
+
+def _index(node: Any, depth: int):
+    import pandas as pd
+
+    if not isinstance(node, dict):
+        raise Invalid("an index that is not an index")
+    tag = node.get("$")
+    if tag == "range":
+        bounds = [node.get(key) for key in ("start", "stop", "step")]
+        if not all(type(n) is int for n in bounds):
+            raise Invalid("a range index without integer bounds")
+        return pd.RangeIndex(*bounds, name=decode(node.get("name"), depth))
+    if tag == "multi":
+        levels = [_index(level, depth + 1) for level in node.get("levels") or []]
+        names = [decode(name, depth) for name in node.get("names") or []]
+        return pd.MultiIndex(levels=levels, codes=node.get("codes"), names=names)
+    if tag == "index":
+        values = _pandas_values(node, depth)
+        return pd.Index(values, dtype=getattr(values, "dtype", None), name=decode(node.get("name"), depth))
+    raise Invalid(f"unknown index tag {tag!r}")
+
+
+def _series(node: dict, depth: int):
+    import pandas as pd
+
+    index = _index(node.get("index"), depth)
+    return pd.Series(_pandas_values(node, depth), index=index, name=decode(node.get("name"), depth))
+
+
+def _frame(node: dict, depth: int):
+    import pandas as pd
+
+    index, columns = _index(node.get("index"), depth), _index(node.get("columns"), depth)
+    data = node.get("data")
+    if not isinstance(data, list) or len(data) != len(columns):
+        raise Invalid("a DataFrame whose columns and data disagree")
+    frame = pd.DataFrame({position: _pandas_values(spec, depth) for position, spec in enumerate(data)},
+                         index=index)
+    frame.columns = columns
+    return frame
+
+
+def _pandas_scalar(node: dict, depth: int):
+    import pandas as pd
+
+    kind, text, zone = node.get("kind"), node.get("v"), node.get("tz")
+    if kind == "Timedelta" and isinstance(text, str):
+        return pd.Timedelta(text)
+    if kind == "Timestamp" and isinstance(text, str):
+        stamp = pd.Timestamp(text)
+        return stamp.tz_convert(zone) if stamp.tzinfo is not None and zone not in (None, "None") else stamp
+    raise Invalid("an unknown pandas scalar")
+
+
+def _missing(node: dict, depth: int):
+    import pandas as pd
+
+    missing = {"NaT": pd.NaT, "NA": pd.NA}
+    if node.get("kind") not in missing:
+        raise Invalid("an unknown missing-value marker")
+    return missing[node["kind"]]
+
+
+_DECODERS = {
+    "list": _items,
+    "tuple": lambda node, depth: tuple(_items(node, depth)),
+    "set": lambda node, depth: set(_items(node, depth)),
+    "frozenset": lambda node, depth: frozenset(_items(node, depth)),
+    "dict": _dict,
+    "np": _numpy_scalar,
+    "ndarray": _ndarray,
+    "series": _series,
+    "frame": _frame,
+    "range": _index,
+    "multi": _index,
+    "index": _index,
+    "pdscalar": _pandas_scalar,
+    "missing": _missing,
+}
