@@ -100,7 +100,7 @@ def _quadrant(matrix: pd.DataFrame, quadrant: str) -> list[str]:
     return sorted(str(name) for name in matrix.index[matrix["quadrant"] == quadrant])
 
 
-def small_hospital_matrix(importance_from: pd.DataFrame | None = None) -> pd.DataFrame:
+def _small_hospital_matrix(importance_from: pd.DataFrame | None = None) -> pd.DataFrame:
     """Importance–performance matrix of small hospitals (importance from ``importance_from``, default the small ones)."""
     hospitals = _hospitals()
     small = hospitals[hospitals[N] < SMALL_SURVEYS]
@@ -110,9 +110,9 @@ def small_hospital_matrix(importance_from: pd.DataFrame | None = None) -> pd.Dat
 
 def check_small_fix_first(answer: Any) -> Verdict:
     """Exercise 3: the fix-first dimensions of small hospitals (fewer than 300 surveys), any order."""
-    matrix = small_hospital_matrix()
+    matrix = _small_hospital_matrix()
     expected = sorted(fix_first(matrix))
-    national = small_hospital_matrix(importance_from=_hospitals())
+    national = _small_hospital_matrix(importance_from=_hospitals())
     mistakes: Sequence[Mistake] = [
         Mistake(_quadrant(matrix, KEEP_UP), _msg("keep_up_not_fix_first")),
         Mistake(sorted(fix_first(national)), _msg("national_importance")),

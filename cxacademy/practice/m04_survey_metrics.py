@@ -50,7 +50,7 @@ def _hospitals() -> pd.DataFrame:
     return load("hcahps_hospital_2022")
 
 
-def national_shares() -> tuple[float, float, int]:
+def _national_shares() -> tuple[float, float, int]:
     """Pooled share of 9–10 and of 0–6 ratings (0–1) of all surveyed patients, and their number."""
     hospitals = _hospitals()
     return (
@@ -65,7 +65,7 @@ def check_national_net(answer: Any) -> Verdict:
     hospitals = _hospitals()
     n = hospitals[N]
     expected = pooled_net_rating(hospitals[HIGH], hospitals[LOW], n)
-    high, low, total = national_shares()
+    high, low, total = _national_shares()
     mistakes = [
         Mistake(pooled_net_rating(hospitals[HIGH] + hospitals[MIDDLE], hospitals[LOW], n), _msg("passives_as_promoters")),
         Mistake(nps_interval_from_shares(hospitals[HIGH].mean() / 100, hospitals[LOW].mean() / 100, total),
@@ -123,7 +123,7 @@ def check_small_in_top_pct(answer: Any) -> Verdict:
 
 def check_surveys_needed(answer: Any) -> Verdict:
     """Exercise 4: answers needed for a ±5-point margin at the national shares of 9–10 and 0–6."""
-    high, low, _ = national_shares()
+    high, low, _ = _national_shares()
     expected = nps_sample_size(high, low, TARGET_MARGIN)
     mistakes = [
         Mistake(nps_sample_size(high, low, 2 * TARGET_MARGIN), _msg("width_not_margin")),
