@@ -1,6 +1,7 @@
 # CX Director Academy — one entry point for learners, instructors and CI.
 #   make demo   set everything up and grade the demo cohort end to end
 #   make test   run the whole test suite
+#   make lab    open the course in JupyterLab
 # Both are idempotent: the virtual environment is built once and reused.
 
 PYTHON ?= python3
@@ -30,7 +31,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab course/
+	mkdir -p assignments/exchange
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) course/
 
 bench: setup
 	$(BIN)/python benchmarks/load_datasets.py
@@ -40,4 +42,4 @@ clean-notebooks: setup
 	$(BIN)/python -m grader.notebooks strip course assignments/source
 
 clean:
-	rm -rf $(VENV) build assignments/release assignments/submitted assignments/autograded assignments/feedback assignments/reports assignments/archive assignments/gradebook.db
+	rm -rf $(VENV) build assignments/release assignments/submitted assignments/autograded assignments/feedback assignments/reports assignments/archive assignments/exchange assignments/gradebook.db

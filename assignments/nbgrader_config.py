@@ -11,6 +11,10 @@ c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 c.CourseDirectory.course_id = "cx-director-academy"
 c.CourseDirectory.root = __file__.rsplit("/", 1)[0]
 
+# Where release/fetch/submit meet on a single machine (`make lab` creates it); a
+# JupyterHub academy points this at a shared, world-writable folder instead.
+c.Exchange.root = c.CourseDirectory.root + "/exchange"
+
 # Test cells restored from the gradebook when a learner deleted or edited them.
 c.OverwriteCells.add_missing_cells = True
 

@@ -267,4 +267,4 @@ def demo(course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None,
     typer.echo(f"Grades:    {grades[0]}")
     for path in reports:
         typer.echo(f"Report:    {path}")
-    typer.echo("Open the course: .venv/bin/jupyter lab course/")
+    typer.echo("Open the course in JupyterLab: make lab")
