@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 
 lab: setup
 	mkdir -p assignments/exchange
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) course/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course
 
 bench: setup
 	$(BIN)/python benchmarks/load_datasets.py
