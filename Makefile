@@ -9,15 +9,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test setup lab bench clean-notebooks clean
+.PHONY: demo test setup system-deps lab bench clean-notebooks clean
 
-demo: setup
+demo: setup system-deps
 	$(BIN)/cx-grader demo
 
-test: setup
+test: setup system-deps
 	$(BIN)/python -m pytest -n auto --dist loadfile
 
 setup: $(STAMP)
+
+# bubblewrap (the grading sandbox) and PostgreSQL (the tests prove a PostgreSQL gradebook):
+# installed with apt-get only when missing.
+system-deps:
+	bash scripts/install_system_deps.sh
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "CX Director Academy needs Python 3.11 (found %d.%d): set PYTHON=python3.11" % sys.version_info[:2])'
@@ -37,9 +42,10 @@ lab: setup
 bench: setup
 	$(BIN)/python benchmarks/load_datasets.py
 	$(BIN)/python benchmarks/notebook_times.py
+	$(BIN)/python benchmarks/grading_throughput.py
 
 clean-notebooks: setup
 	$(BIN)/python -m grader.notebooks strip course assignments/source
 
 clean:
-	rm -rf $(VENV) build assignments/release assignments/submitted assignments/autograded assignments/feedback assignments/reports assignments/archive assignments/exchange assignments/gradebook.db
+	rm -rf $(VENV) build assignments/release assignments/submitted assignments/autograded assignments/feedback assignments/reports assignments/archive assignments/exchange assignments/.cx-engine assignments/gradebook.db

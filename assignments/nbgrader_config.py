@@ -23,6 +23,13 @@ c.OverwriteCells.add_missing_cells = True
 c.ExecutePreprocessor.timeout = 20
 c.Execute.timeout = 20
 
+# Feedback shows learners why a check failed, never the source of hidden tests.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "grader.engine.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
 # Released notebooks start clean.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -19,6 +19,8 @@ from tqdm import tqdm
 
 from grader.course import DEFAULT_COURSE_DIR, Course, GradingError, StepResult
 from grader.demo_cohort import build_cohort
+from grader.engine.cohort import engine_dir, grade_cohort
+from grader.engine.preflight import stamp_release
 from grader.grades import NEEDS_MANUAL, export_grades, learner_table, save_autograde, up_to_date
 from grader.intake import Intake, accept as accept_inbox
 from grader.prove import prove as prove_assignment, wrong_answers_file
@@ -31,6 +33,8 @@ app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 CourseDir = Annotated[Path, typer.Option("--course-dir", help="nbgrader course directory.", file_okay=False)]
 DbUrl = Annotated[str | None, typer.Option("--db-url", envvar="CXA_DB_URL",
                                            help="Gradebook URL (default: gradebook.db in the course directory).")]
+Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1,
+                    help="Learners graded at once, each in its own sandbox (default: one per CPU core).")]
 
 
 def _reports_errors(command: Callable) -> Callable:
@@ -84,7 +88,9 @@ def _release(course: Course, names: list[str]) -> None:
     if not names:
         raise GradingError(f"No assignments in {course.root / 'source'}: add a source folder first.")
     for name in names:
-        typer.echo(f"Released {name} → {course.release(name)}")
+        folder = course.release(name)
+        stamp_release(course, name)
+        typer.echo(f"Released {name} → {folder}")
 
 
 def _echo_intake(intake: Intake) -> None:
@@ -113,7 +119,7 @@ def accept(assignment: str,
     typer.echo(f"Intake record: {course.reports_dir(assignment) / 'intake.json'}")
 
 
-def _autograde(course: Course, assignment: str, everyone: bool) -> list[StepResult]:
+def _autograde(course: Course, assignment: str, everyone: bool, workers: int | None = None) -> list[StepResult]:
     course.check_assignment(assignment)
     learners = course.submitted_learners(assignment)
     if not learners:
@@ -124,7 +130,7 @@ def _autograde(course: Course, assignment: str, everyone: bool) -> list[StepResu
         typer.echo(f"Skipping {len(done)} learner(s) whose current submission is already autograded; "
                    "--force grades them again (their written answers are then flagged for manual grading again).")
     todo = [learner for learner in learners if learner not in done]
-    results = [course.autograde(assignment, learner) for learner in _progress(todo, f"autograde {assignment}")]
+    results = [outcome.step_result() for outcome in grade_cohort(course, assignment, todo, workers=workers)]
     save_autograde(course, assignment, results)
     _save_logs(course, assignment, "autograde", results)
     return results
@@ -147,15 +153,16 @@ def _echo_summary(course: Course, assignment: str) -> None:
 @_reports_errors
 def autograde(assignment: str,
               force: Annotated[bool, typer.Option(help="Also regrade unchanged, already graded submissions.")] = False,
+              workers: Workers = None,
               course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None) -> None:
-    """Autograde new and changed submissions; one learner's failure never stops the rest."""
+    """Autograde new and changed submissions in parallel sandboxes; one learner's failure never stops the rest."""
     course = _course(course_dir, db_url)
-    results = _autograde(course, assignment, everyone=force)
+    results = _autograde(course, assignment, everyone=force, workers=workers)
     _echo_summary(course, assignment)
     failed = [result for result in results if not result.ok]
     if failed:
-        typer.secho(f"{len(failed)} submission(s) could not be autograded; nbgrader's logs are in "
-                    f"{course.reports_dir(assignment) / 'logs'}.", fg=typer.colors.YELLOW)
+        typer.secho(f"{len(failed)} submission(s) could not be autograded; one log per learner is in "
+                    f"{engine_dir(course, assignment)}.", fg=typer.colors.YELLOW)
 
 
 def _feedback(course: Course, assignment: str) -> list[StepResult]:

@@ -1,15 +1,16 @@
 """Grade a whole cohort: N workers, each submission sandboxed, scores into nbgrader's gradebook.
 
-``grade_cohort`` is the engine's entry point. It checks the sandbox works, builds the
-trusted program of each notebook, stages every submission (``preflight``), then hands the
-learners to N worker processes (default: one per core) and shows a progress bar with
-counts, ETA and failures. Every learner gets a log and a JSON record in
+``grade_cohort`` is the engine's entry point. It checks the sandbox works and builds the
+trusted program of each notebook, then hands the learners to N worker processes (default:
+one per core) — each checks, stages (``preflight``) and grades one learner at a time — and
+shows a progress bar with counts, ETA and failures. Every learner gets a log and a JSON record in
 ``reports/<assignment>/engine/``; the run's summary is ``reports/<assignment>/engine/summary.json``.
 One learner's broken notebook, exhausted limit or crashed worker never stops the others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -28,9 +29,9 @@ from tqdm import tqdm
 from grader.course import Course, GradingError
 from grader.engine.outcome import FAILED, Outcome
 from grader.engine.plan import build_plans
-from grader.engine.preflight import released_notebooks, stage
+from grader.engine.preflight import released_notebooks
 from grader.engine.sandbox import Limits, require_bwrap
-from grader.engine.worker import Task, WorkerSetup, serve
+from grader.engine.worker import WorkerSetup, serve
 
 RESTARTS_PER_SLOT = 3
 
@@ -58,53 +59,42 @@ def grade_cohort(course: Course, assignment: str, learners: Sequence[str] | None
 
     Scores, flags ("needs manual grade" and the notebook flag) and comments go into the
     course's nbgrader gradebook, SQLite or PostgreSQL alike; the outcomes say what
-    happened to each learner in words.
+    happened to each learner in words. An empty ``learners`` list grades nobody.
     """
     started = time.perf_counter()
     course.check_assignment(assignment)
-    require_bwrap()
-    plans = build_plans(course, assignment)
     names = sorted(learners) if learners is not None else course.submitted_learners(assignment)
-    if not names:
+    if learners is None and not names:
         raise GradingError(f"No submissions of {assignment} in {course.root / 'submitted'}: "
                            f"accept an inbox first (cx-grader accept {assignment} INBOX).")
+    if not names:
+        return []
+    require_bwrap()
+    plans = build_plans(course, assignment)
     released = released_notebooks(course, assignment, list(plans))
     warm_dataset_cache()
     workers = max(1, min(workers or os.cpu_count() or 1, len(names)))
     with tempfile.TemporaryDirectory(prefix="cx-engine-") as temp:
         staged_dir = course.root / ".cx-engine" / Path(temp).name
+        setup = WorkerSetup(course.root, course.db_url, assignment, plans, released, limits or Limits(),
+                            Path(temp), staged_dir)
         try:
-            staged = {name: stage(course, assignment, name, released, staged_dir) for name in names}
-            setup = WorkerSetup(course.root, course.db_url, assignment, plans, limits or Limits(),
-                                Path(temp), staged_dir, engine_dir(course, assignment))
-            tasks = [entry.task for entry in staged.values() if entry.task is not None]
-            graded = _run(setup, tasks, workers, len(names) - len(tasks), progress)
+            graded = _run(setup, names, workers, progress)
         finally:
             shutil.rmtree(staged_dir, ignore_errors=True)
-    outcomes = [_combine(staged[name].outcome, graded.get(name)) for name in names]
+            with contextlib.suppress(OSError):
+                staged_dir.parent.rmdir()
+    outcomes = [graded[name] for name in names]
     _write_records(course, assignment, outcomes, workers, time.perf_counter() - started)
     return outcomes
 
 
-def _combine(preflight: Outcome, graded: Outcome | None) -> Outcome:
-    """A graded outcome keeps preflight's structural findings and notes; a rejected one is preflight's."""
-    if graded is None:
-        return preflight
-    graded.findings = preflight.findings
-    return graded
-
-
-def _run(setup: WorkerSetup, tasks: list[Task], workers: int, rejected: int, progress: bool) -> dict[str, Outcome]:
-    """Grade ``tasks`` on ``workers`` processes, replacing any that die; show the progress bar."""
-    bar = tqdm(total=len(tasks) + rejected, desc=f"autograde {setup.assignment}", unit="learner",
+def _run(setup: WorkerSetup, learners: list[str], workers: int, progress: bool) -> dict[str, Outcome]:
+    """Grade ``learners`` on ``workers`` processes, replacing any that die; show the progress bar."""
+    pool = _Pool(setup, workers, learners)
+    bar = tqdm(total=len(learners), desc=f"autograde {setup.assignment}", unit="learner",
                disable=not progress, dynamic_ncols=True)
-    bar.update(rejected)
-    counts = {"failed": rejected, "flagged": 0}
-    bar.set_postfix(counts)
-    if not tasks:
-        bar.close()
-        return {}
-    pool = _Pool(setup, min(workers, len(tasks)), tasks)
+    counts = {"failed": 0, "flagged": 0}
     done: dict[str, Outcome] = {}
     try:
         for outcome in pool.outcomes():
@@ -122,12 +112,12 @@ def _run(setup: WorkerSetup, tasks: list[Task], workers: int, rejected: int, pro
 class _Pool:
     """Worker processes sharing a task queue; a worker that dies is reported and replaced."""
 
-    def __init__(self, setup: WorkerSetup, workers: int, tasks: list[Task]) -> None:
+    def __init__(self, setup: WorkerSetup, workers: int, learners: list[str]) -> None:
         self.setup, self.context = setup, multiprocessing.get_context("spawn")
         self.tasks, self.results = self.context.Queue(), self.context.Queue()
-        self.remaining = len(tasks)
-        for task in tasks:
-            self.tasks.put(task)
+        self.pending = set(learners)
+        for learner in learners:
+            self.tasks.put(learner)
         for _ in range(workers):
             self.tasks.put(None)
         self.processes = {slot: self._start(slot) for slot in range(workers)}
@@ -141,22 +131,26 @@ class _Pool:
 
     def outcomes(self):
         """Yield each learner's outcome as soon as a worker finishes it."""
-        while self.remaining:
+        while self.pending:
             try:
-                kind, slot, payload = self.results.get(timeout=1.0)
+                message = self.results.get(timeout=1.0)
             except queue.Empty:
                 yield from self._replace_dead()
                 continue
-            if kind == "broken":
-                raise GradingError(f"A grading worker could not start: {payload}")
-            if kind == "started":
-                self.current[slot] = payload
-            else:
-                self.current.pop(slot, None)
-                self.remaining -= 1
-                yield payload
+            yield from self._handle(*message)
+
+    def _handle(self, kind: str, slot: int, payload):
+        if kind == "broken":
+            raise GradingError(f"A grading worker could not start: {payload}")
+        if kind == "started":
+            self.current[slot] = payload
+        elif payload.learner in self.pending:
+            self.current.pop(slot, None)
+            self.pending.discard(payload.learner)
+            yield payload
 
     def _replace_dead(self):
+        """Report the learner a crashed worker was grading and start a new worker in its slot."""
         for slot, process in list(self.processes.items()):
             if process.is_alive() or process.exitcode == 0:
                 continue
@@ -167,9 +161,20 @@ class _Pool:
             self.restarts[slot] += 1
             self.processes[slot] = self._start(slot)
             if learner is not None:
-                self.remaining -= 1
+                self.pending.discard(learner)
                 yield Outcome(learner, FAILED, reasons=[f"the grading worker crashed (exit code {process.exitcode}) "
                                                         "while grading this learner: grade them again"])
+        if not any(process.is_alive() for process in self.processes.values()):
+            yield from self._leftovers()
+
+    def _leftovers(self):
+        """Every worker has finished: take their last messages, then report any learner still missing."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                yield from self._handle(*self.results.get(timeout=1.0))
+        for learner in sorted(self.pending):
+            yield Outcome(learner, FAILED, reasons=["no grading worker was left to grade this learner: grade them again"])
+        self.pending.clear()
 
     def stop(self) -> None:
         for process in self.processes.values():

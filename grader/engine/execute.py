@@ -41,9 +41,25 @@ from nbgrader.utils import determine_grade
 from grader.engine import snapshot
 from grader.engine.cleanrun import CleanResult
 from grader.engine.plan import NotebookPlan, TrustedCell
-from grader.engine.sandbox import HOME, Sandbox
+from grader.engine.sandbox import Sandbox
 
 SNAPSHOT, LEARNER, VISIBLE_TEST = "snapshot", "learner cell", "visible test"
+
+
+_SESSION: Any = None
+
+
+def bind_session(session: Any) -> None:
+    """Give SandboxedExecute its worker's session: sandbox, clean rooms, plans, gradebook lock, limits."""
+    global _SESSION
+    _SESSION = session
+
+
+def current_session() -> Any:
+    """The session ``bind_session`` set in this worker process."""
+    if _SESSION is None:
+        raise RuntimeError("SandboxedExecute runs only inside a grader.engine worker (use grader.engine.cohort.grade_cohort).")
+    return _SESSION
 
 
 class SandboxError(RuntimeError):
@@ -184,8 +200,6 @@ class SandboxedExecute(Execute):
     """nbgrader's Execute preprocessor, run as sandboxed learner kernel plus clean-room tests."""
 
     def preprocess(self, nb: NotebookNode, resources: dict, km: Any = None) -> tuple[NotebookNode, dict]:
-        from grader.engine.worker import current_session
-
         session = current_session()
         notebook_id = resources["nbgrader"]["notebook"]
         plan = session.plan(notebook_id)
@@ -239,6 +253,10 @@ class SandboxedExecute(Execute):
             self._run.stop_reason = self._run.stop_reason or (
                 f"the kernel stopped responding while running {self._current.label} "
                 f"({str(signal_).splitlines()[0]})")
+        except Exception as error:  # noqa: BLE001 - whatever the kernel sends, the learner is graded on what ran
+            self._run.stop_reason = self._run.stop_reason or (
+                f"the grader could not follow the kernel while running {self._current.label} "
+                f"({type(error).__name__}: {error})")
         finally:
             watchdog.cancel()
             self.km.kill_now()

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import ast
 import builtins
-import json
 import symtable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from IPython.core.inputtransformer2 import TransformerManager
@@ -28,6 +27,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests
 from nbformat import NotebookNode
 
+from grader import notebooks
 from grader.course import Course, GradingError
 
 #: Names every IPython kernel provides; a test reading them never reads a learner's value.
@@ -59,16 +59,6 @@ class NotebookPlan:
 
     def by_id(self) -> dict[str, TrustedCell]:
         return {cell.id: cell for cell in (*self.prefix, *self.cells)}
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> NotebookPlan:
-        data = json.loads(text)
-        cells = {key: tuple(TrustedCell(**{**cell, "needs": tuple(cell["needs"])}) for cell in data[key])
-                 for key in ("prefix", "cells")}
-        return cls(data["assignment"], data["notebook"], cells["prefix"], cells["cells"])
 
 
 def python_source(source: str) -> str:
@@ -191,8 +181,6 @@ def build_plan(assignment: str, notebook: str, source: NotebookNode, gradebook_s
 
 def build_plans(course: Course, assignment: str) -> dict[str, NotebookPlan]:
     """Plans for every notebook of a released assignment, keyed by notebook name."""
-    from grader import notebooks
-
     source_dir = course.root / course.coursedir.source_directory / assignment
     plans = {}
     with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:

@@ -22,11 +22,19 @@ from nbformat import NotebookNode
 from cxacademy.integrity import MANIFEST_KEY, REJECT, TAMPER, compare, manifest
 from grader.course import Course, GradingError
 from grader.engine.outcome import NOT_GRADED, Outcome
-from grader.engine.worker import Task
 from grader.intake import notebook_problem
 
 MAX_NOTEBOOK_BYTES = 1 << 30
 STRIP_OUTPUTS_ABOVE = 20 << 20
+
+
+@dataclass(frozen=True)
+class Task:
+    """One learner to grade, with the flags and notes preflight already raised."""
+
+    learner: str
+    flags: tuple[tuple[str | None, str], ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass

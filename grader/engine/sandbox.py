@@ -18,6 +18,7 @@ sandbox); killing ``bwrap`` takes the sandbox's whole PID namespace with it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import shutil
@@ -142,10 +143,14 @@ class Sandbox:
         args += ["--chdir", str(workdir), *self._environment(), "--"]
         return args + self._drop(uid) + self._rlimits(memory) + argv
 
-    def _namespaces(self) -> list[str]:
+    @staticmethod
+    def _namespaces() -> list[str]:
         args = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv"]
-        return args if privileged() else ["--unshare-user", "--disable-userns", *args]
+        if privileged():
+            return args
+        nested = ["--disable-userns"] if "--disable-userns" in _bwrap_options() else []
+        return ["--unshare-user", *nested, *args]
 
     def _system(self, uid: int) -> list[str]:
         passwd, group = self._identity(uid)
@@ -186,6 +191,12 @@ class Sandbox:
                 f"--fsize={self.limits.file_bytes}", "--core=0", "--nofile=1024", "--"]
 
 
+@functools.cache
+def _bwrap_options() -> str:
+    """bwrap's own list of options: older releases lack some (``--disable-userns`` came in 0.8)."""
+    return subprocess.run(["bwrap", "--help"], capture_output=True, text=True).stdout
+
+
 def require_bwrap() -> None:
     """Fail with what to do when bubblewrap is missing or cannot create a sandbox here."""
     if shutil.which("bwrap") is None:
@@ -199,4 +210,5 @@ def require_bwrap() -> None:
     if result.returncode != 0:
         raise GradingError("bubblewrap is installed but cannot create a sandbox on this machine "
                            f"({result.stderr.strip() or 'exit status ' + str(result.returncode)}). Run the grader "
-                           "as root, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1).")
+                           "as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; "
+                           "on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0).")

@@ -46,9 +46,11 @@ def encode(value, budget, depth=0):
     kind = type(value)
     if value is None or kind in (bool, int, float, str):
         return value
-    if kind in (list, tuple, set, frozenset) or _is_namedtuple(value):
-        name = "tuple" if isinstance(value, tuple) else kind.__name__
-        return {"$": name, "v": [encode(item, budget, depth + 1) for item in value]}
+    if kind in (list, tuple, set, frozenset):
+        return {"$": kind.__name__, "v": [encode(item, budget, depth + 1) for item in value]}
+    if _is_namedtuple(value):
+        return {"$": "namedtuple", "module": kind.__module__, "name": kind.__qualname__, "fields": list(value._fields),
+                "v": [encode(item, budget, depth + 1) for item in value]}
     if isinstance(value, dict) and kind.__module__ in ("builtins", "collections"):
         return {"$": "dict", "v": [[encode(k, budget, depth + 1), encode(v, budget, depth + 1)]
                                    for k, v in value.items()]}

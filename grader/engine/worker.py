@@ -22,23 +22,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbgrader.api import Gradebook, GradeCell, MissingEntry
+from nbgrader.api import Gradebook, GradeCell
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
+from nbformat import NotebookNode
 from traitlets.config import Config
 
 from grader.course import Course, _full_log, _reason, quiet_nbgrader
 from grader.engine.cleanrun import CleanRoom
-from grader.engine.execute import HOME, LearnerBox, NotebookReport, SandboxedExecute
+from grader.engine.execute import LearnerBox, NotebookReport, SandboxedExecute, bind_session
 from grader.engine.outcome import FAILED, GRADED, Outcome
 from grader.engine.plan import NotebookPlan
-from grader.engine.sandbox import Limits, Sandbox
+from grader.engine.preflight import Task, stage
+from grader.engine.sandbox import HOME, Limits, Sandbox
 
 DB_RETRIES = 3
 SANDBOX_ATTEMPTS = 2
-_SESSION: WorkerSession | None = None
 
 
 @dataclass(frozen=True)
@@ -49,19 +50,10 @@ class WorkerSetup:
     db_url: str | None
     assignment: str
     plans: dict[str, NotebookPlan]
+    released: dict[str, NotebookNode]
     limits: Limits
     run_dir: Path
     staged_dir: Path
-    log_dir: Path
-
-
-@dataclass(frozen=True)
-class Task:
-    """One learner to grade, with the flags intake's structural check already raised."""
-
-    learner: str
-    flags: tuple[tuple[str | None, str], ...] = ()
-    notes: tuple[str, ...] = ()
 
 
 class GradebookLock:
@@ -144,9 +136,20 @@ class WorkerSession:
         files.append(self.setup.staged_dir / learner / self.setup.assignment / f"{notebook}.ipynb")
         return LearnerBox(folder, files, HOME / self.setup.assignment, uid)
 
-    def grade(self, task: Task) -> Outcome:
-        """Autograde one learner; whatever goes wrong becomes the outcome, never an exception."""
+    def grade(self, learner: str) -> Outcome:
+        """Check, stage and autograde one learner; whatever goes wrong becomes the outcome, never an exception."""
         started = time.perf_counter()
+        try:
+            staged = stage(self.course, self.setup.assignment, learner, self.setup.released, self.setup.staged_dir)
+            outcome = staged.outcome if staged.task is None else self._grade(staged.task)
+            outcome.findings = staged.outcome.findings
+        except Exception as error:  # noqa: BLE001 - one learner must never stop the cohort
+            outcome = Outcome(learner, FAILED, reasons=[f"grading failed: {type(error).__name__}: {error}"],
+                              log=traceback.format_exc())
+        outcome.seconds = time.perf_counter() - started
+        return outcome
+
+    def _grade(self, task: Task) -> Outcome:
         outcome = Outcome(task.learner, FAILED, notes=list(task.notes))
         try:
             result = self._autograde(task.learner)
@@ -155,11 +158,8 @@ class WorkerSession:
                 self._finish(task, outcome)
             else:
                 outcome.reasons.append(f"nbgrader could not autograde this submission: {_reason(result)}")
-        except Exception as error:  # noqa: BLE001 - one learner must never stop the cohort
-            outcome.reasons.append(f"grading failed: {type(error).__name__}: {error}")
-            outcome.log += "\n" + traceback.format_exc()
-        outcome.seconds = time.perf_counter() - started
-        self._keep_kernel_logs(outcome)
+        finally:
+            self._keep_kernel_logs(outcome)
         return outcome
 
     def _autograde(self, learner: str) -> dict:
@@ -225,30 +225,17 @@ def _autograded_total(submission) -> tuple[float, float]:
     return earned, available
 
 
-def activate(setup: WorkerSetup, slot: int) -> WorkerSession:
-    """Create this process's session (called once per worker process)."""
-    global _SESSION
-    _SESSION = WorkerSession(setup, slot)
-    return _SESSION
-
-
-def current_session() -> WorkerSession:
-    """The session SandboxedExecute works in; it only runs inside grader.engine workers."""
-    if _SESSION is None:
-        raise RuntimeError("SandboxedExecute runs only inside a grader.engine worker (use grader.engine.grade_cohort).")
-    return _SESSION
-
-
 def serve(setup: WorkerSetup, slot: int, tasks, results) -> None:
     """A worker process's main loop: grade tasks until told to stop (a None task)."""
     try:
-        session = activate(setup, slot)
+        session = WorkerSession(setup, slot)
+        bind_session(session)
     except Exception as error:  # noqa: BLE001 - reported to the parent, which stops the run
         results.put(("broken", slot, f"{type(error).__name__}: {error}"))
         return
     try:
-        while (task := tasks.get()) is not None:
-            results.put(("started", slot, task.learner))
-            results.put(("done", slot, session.grade(task)))
+        while (learner := tasks.get()) is not None:
+            results.put(("started", slot, learner))
+            results.put(("done", slot, session.grade(learner)))
     finally:
         session.close()
