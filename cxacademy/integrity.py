@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cxacademy.text import t
+
 MANIFEST_KEY = "cx_integrity"
 
 INFO, WARNING, TAMPER, REJECT = "info", "warning", "tamper", "reject"
@@ -97,23 +99,21 @@ def _is_test(entry: dict[str, Any]) -> bool:
 
 
 def compare(reference: dict[str, Any], notebook: dict) -> list[Finding]:
-    """Every difference between ``notebook`` and the manifest ``reference``, in notebook order."""
+    """Every difference between ``notebook`` and the manifest ``reference``, released cells in order."""
     cells = notebook.get("cells", [])
     if not cells:
-        return [Finding("empty", None, REJECT,
-                        "The notebook has no cells at all, so there is nothing to grade. Download the assignment "
-                        "again from the assignment list, redo your work there, and submit that notebook.")]
+        return [Finding("empty", None, REJECT, t("integrity.no_cells"))]
     foreign = _foreign(reference, notebook)
     if foreign:
         return [foreign]
     expected = {entry["grade_id"]: entry for entry in reference["cells"]}
-    found = [(index, cell) for index, cell in enumerate(cells) if _nbgrader(cell).get("grade_id")]
-    counts = Counter(_nbgrader(cell)["grade_id"] for _, cell in found)
+    found = [cell for cell in cells if _nbgrader(cell).get("grade_id")]
+    counts = Counter(_nbgrader(cell)["grade_id"] for cell in found)
     findings = [_unknown(grade_id) for grade_id in counts if grade_id not in expected]
     findings += [_duplicate(grade_id, count) for grade_id, count in counts.items()
                  if count > 1 and grade_id in expected]
-    first = {}
-    for _, cell in found:
+    first: dict[str, dict] = {}
+    for cell in found:
         first.setdefault(_nbgrader(cell)["grade_id"], cell)
     for grade_id, entry in expected.items():
         if grade_id in first:
@@ -122,9 +122,7 @@ def compare(reference: dict[str, Any], notebook: dict) -> list[Finding]:
             findings.append(_missing(entry))
     order = [grade_id for grade_id in first if grade_id in expected]
     if order != [grade_id for grade_id in expected if grade_id in first]:
-        findings.append(Finding("moved", None, WARNING,
-                                "Some assignment cells are no longer in their original order, so a test may run "
-                                "before the answer it checks. Move them back (or download the assignment again)."))
+        findings.append(Finding("moved", None, WARNING, t("integrity.out_of_order")))
     return findings
 
 
@@ -141,61 +139,45 @@ def _foreign(reference: dict[str, Any], notebook: dict) -> Finding | None:
     none_match = len(locked) >= 2 and all(_checksum(cell, entry) != entry["checksum"] for entry, cell in locked)
     if stamped.get("assignment") not in (None, reference["assignment"]) or \
             (firsts and not set(firsts) & set(known)) or none_match:
-        name = stamped.get("assignment") or "another assignment"
+        name = stamped.get("assignment") or t("integrity.another_assignment")
         return Finding("foreign", None, REJECT,
-                       f"This notebook is not '{reference['assignment']}': its graded and read-only cells do not "
-                       f"belong to it (it looks like {name}). Submit the notebook of '{reference['assignment']}'.")
+                       t("integrity.foreign", assignment=reference["assignment"], name=name))
     if not firsts and reference["cells"]:
-        return Finding("structure_lost", None, REJECT,
-                       "This notebook has none of the assignment's graded or read-only cells (a new notebook, or "
-                       "its cell metadata was removed), so its answers cannot be found. Copy your work into the "
-                       "released notebook (download it again from the assignment list) and submit that one.")
+        return Finding("structure_lost", None, REJECT, t("integrity.structure_lost"))
     return None
 
 
 def _unknown(grade_id: str) -> Finding:
-    return Finding("unknown_cell", grade_id, WARNING,
-                   f"Cell '{grade_id}' is not part of this assignment (copied from another notebook?); "
-                   "grading ignores its label and runs it as ordinary code.")
+    return Finding("unknown_cell", grade_id, WARNING, t("integrity.unknown_cell", grade_id=grade_id))
 
 
 def _duplicate(grade_id: str, count: int) -> Finding:
-    return Finding("duplicate", grade_id, WARNING,
-                   f"Cell '{grade_id}' appears {count} times. Only the first copy is graded; the others run as "
-                   "ordinary code. Delete the copies.")
+    return Finding("duplicate", grade_id, WARNING, t("integrity.duplicate", grade_id=grade_id, count=count))
 
 
 def _missing(entry: dict[str, Any]) -> Finding:
     grade_id = entry["grade_id"]
     if _is_test(entry) or (entry["grade"] and entry["solution"]):
         return Finding("missing_test" if _is_test(entry) else "missing_graded_answer", grade_id, TAMPER,
-                       f"Graded cell '{grade_id}' was deleted. Grading puts it back from the original, and the "
-                       "instructor is told. Download the assignment again if you cannot restore it.")
+                       t("integrity.deleted_graded", grade_id=grade_id))
     if entry["solution"]:
-        return Finding("missing_answer", grade_id, TAMPER,
-                       f"Answer cell '{grade_id}' was deleted, so the tests after it will probably fail. Put your "
-                       "answer back in that cell (download the assignment again to get the cell back).")
-    return Finding("missing_locked", grade_id, WARNING,
-                   f"Read-only cell '{grade_id}' was deleted; code after it may fail without it. "
-                   "Download the assignment again to get it back.")
+        return Finding("missing_answer", grade_id, TAMPER, t("integrity.deleted_answer", grade_id=grade_id))
+    return Finding("missing_locked", grade_id, WARNING, t("integrity.deleted_locked", grade_id=grade_id))
 
 
 def _cell_findings(entry: dict[str, Any], cell: dict) -> list[Finding]:
     grade_id, meta = entry["grade_id"], _nbgrader(cell)
     if cell.get("cell_type") != entry["cell_type"]:
-        return [Finding("retyped", grade_id, TAMPER,
-                        f"Cell '{grade_id}' was changed from {entry['cell_type']} to {cell.get('cell_type')}. "
-                        f"Grading changes it back; change it back yourself to see what will be graded.")]
+        return [Finding("retyped", grade_id, TAMPER, t("integrity.retyped", grade_id=grade_id,
+                                                       expected=entry["cell_type"], actual=cell.get("cell_type")))]
     changed = [flag for flag in _FLAGS if bool(meta.get(flag, False)) != entry[flag]]
     findings = []
     if changed:
         findings.append(Finding("metadata", grade_id, TAMPER,
-                                f"The nbgrader settings of cell '{grade_id}' were changed ({', '.join(changed)}). "
-                                "Grading restores them from the original."))
+                                t("integrity.settings_changed", grade_id=grade_id, flags=", ".join(changed))))
     if entry["grade"] and meta.get("grade") and _points(meta) != entry["points"]:
-        findings.append(Finding("points", grade_id, TAMPER,
-                                f"Cell '{grade_id}' now claims {meta.get('points')} points instead of "
-                                f"{entry['points']:g}. Grading uses {entry['points']:g}."))
+        findings.append(Finding("points", grade_id, TAMPER, t("integrity.points_changed", grade_id=grade_id,
+                                                              claimed=meta.get("points"), points=entry["points"])))
     if entry["checksum"]:
         findings += _content_findings(entry, cell)
     return findings
@@ -212,12 +194,9 @@ def _content_findings(entry: dict[str, Any], cell: dict) -> list[Finding]:
     grade_id = entry["grade_id"]
     unchanged = _checksum(cell, entry) == entry["checksum"]
     if entry["locked"] and not unchanged:
-        return [Finding("edited_locked", grade_id, TAMPER,
-                        f"Read-only cell '{grade_id}' was edited. Grading runs the original instead; "
-                        "undo your change to see what will be graded.")]
+        return [Finding("edited_locked", grade_id, TAMPER, t("integrity.edited_locked", grade_id=grade_id))]
     if entry["solution"] and unchanged:
-        return [Finding("unanswered", grade_id, INFO,
-                        f"Answer cell '{grade_id}' is still as released: it has not been answered yet.")]
+        return [Finding("unanswered", grade_id, INFO, t("integrity.unanswered", grade_id=grade_id))]
     return []
 
 
@@ -238,9 +217,7 @@ def findings_for(path: str | Path) -> list[Finding]:
     notebook = json.loads(Path(path).read_text(encoding="utf-8"))
     reference = reference_for(notebook)
     if reference is None:
-        return [Finding("no_manifest", None, INFO,
-                        "This notebook carries no record of how it was released, so deleted cells cannot be "
-                        "detected here; edited read-only cells still are.")] + _self_consistency(notebook)
+        return [Finding("no_manifest", None, INFO, t("integrity.no_manifest"))] + _self_consistency(notebook)
     return compare(reference, notebook)
 
 
@@ -257,7 +234,7 @@ def report(findings: list[Finding]) -> str:
     order = {REJECT: 0, TAMPER: 1, WARNING: 2, INFO: 3}
     lines = [f"{_SYMBOLS[f.severity]} {f.message}" for f in sorted(findings, key=lambda f: order[f.severity])]
     if not problems:
-        lines.insert(0, "✅ The notebook's structure matches the assignment: every graded cell is in place.")
+        lines.insert(0, t("integrity.structure_ok"))
     return "\n".join(lines)
 
 
@@ -269,7 +246,7 @@ def check(path: str | Path | None = None) -> list[Finding]:
     """
     target = Path(path) if path else _notebook_path()
     if target is None:
-        raise ValueError("Cannot tell which notebook this is: call check('path/to/notebook.ipynb').")
+        raise ValueError(t("integrity.unknown_notebook"))
     findings = findings_for(target)
     print(report(findings))
     return findings
@@ -277,6 +254,6 @@ def check(path: str | Path | None = None) -> list[Finding]:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m cxacademy.integrity NOTEBOOK.ipynb")
+        sys.exit(t("integrity.usage"))
     result = check(sys.argv[1])
     sys.exit(1 if any(f.severity in (TAMPER, REJECT) for f in result) else 0)
