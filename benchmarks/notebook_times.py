@@ -20,7 +20,8 @@ BUDGET_S = 20.0
 def run(path: Path) -> float:
     notebook = nbformat.read(str(path), as_version=4)
     start = time.perf_counter()
-    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(path.parent)}},
+                   extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
     return time.perf_counter() - start
 
 
