@@ -41,6 +41,11 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def has(key: str) -> bool:
+    """Whether ``key`` has a text in the current language or in English."""
+    return key in _table(language()) or key in _table(DEFAULT_LANGUAGE)
+
+
 def t(key: str, **values: object) -> str:
     """The text for ``key`` in the current language, with ``{placeholders}`` filled in."""
     text = _table(language()).get(key) or _table(DEFAULT_LANGUAGE).get(key)

@@ -7,13 +7,14 @@ every label from ``cxacademy.text``, so they need no translation of their own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import display
 
 from cxacademy.metrics import nps_interval_from_shares
-from cxacademy.text import t
+from cxacademy.text import has, t
 
 
 def _draw_nps_interval(n: int, promoters_pct: float, detractors_pct: float) -> None:
@@ -68,3 +69,33 @@ def multiple_choice(question: str, options: Sequence[str], answer: int, explanat
 
     button.on_click(_on_click)
     display(widgets.VBox([widgets.HTML(f"<b>{question}</b>"), choice, button, feedback]))
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """A one-answer quiz whose words live in the locale and whose right answer lives in code.
+
+    Under ``key`` the locale holds ``question``, and ``option_1``, ``explain_1``,
+    ``option_2`` … one explanation per option; ``answer`` is the 0-based index of the
+    right option. A translation changes the words, never which option is right.
+    """
+
+    key: str
+    answer: int
+
+    def content(self) -> tuple[str, list[str], int, list[str]]:
+        """Question, options, index of the right option, one explanation per option."""
+        count = 0
+        while has(f"{self.key}.option_{count + 1}"):
+            count += 1
+        numbers = range(1, count + 1)
+        return (
+            t(f"{self.key}.question"),
+            [t(f"{self.key}.option_{k}") for k in numbers],
+            self.answer,
+            [t(f"{self.key}.explain_{k}") for k in numbers],
+        )
+
+    def show(self) -> None:
+        """Display the quiz as a widget."""
+        multiple_choice(*self.content())

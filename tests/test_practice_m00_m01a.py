@@ -280,24 +280,3 @@ def test_most_reliable_class(reviews, capsys):
     fails_with(m01_scores.check_most_reliable_class, biggest, t(f"{M01S}.ranked_by_size"), capsys)
     other = next(str(name) for name in table.index if str(name) not in {right, biggest, *map(str, perfect.index)})
     fails_with(m01_scores.check_most_reliable_class, other, t(f"{M01S}.most_reliable_class_hint"), capsys)
-
-
-# --- quizzes: all prose from the locale, one explanation per option --------------------------
-
-
-@pytest.mark.parametrize(
-    ("content", "show"),
-    [
-        (m01_voice.delivery_quiz_content, m01_voice.delivery_quiz),
-        (m01_scores.league_quiz_content, m01_scores.league_quiz),
-    ],
-    ids=["delivery_quiz", "league_quiz"],
-)
-def test_quiz_is_complete_and_shows(content, show, capsys):
-    question, options, answer, explanations = content()
-    assert question and all(options) and all(explanations)
-    assert len(options) == len(explanations) >= 3
-    assert 0 <= answer < len(options)
-    assert explanations[answer].startswith("Yes")
-    assert show() is None
-    capsys.readouterr()

@@ -225,11 +225,3 @@ def test_checks_never_raise(check, answer, capsys):
         assert "Not answered yet" in out
     else:
         assert out.startswith("❌")
-
-
-def test_reply_quiz_content():
-    question, options, answer, explanations = complaints_practice.quiz_content()
-    assert question and len(options) == len(explanations) == 4
-    assert options[answer] == t(f"{COMPLAINTS}.quiz_option_c")
-    assert all(explanations)
-    complaints_practice.reply_quiz()

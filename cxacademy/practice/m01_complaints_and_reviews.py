@@ -17,7 +17,7 @@ from cxacademy.checks import Mistake, Verdict, check
 from cxacademy.data import load
 from cxacademy.metrics import Interval, percent, proportion_interval
 from cxacademy.text import t
-from cxacademy.widgets import multiple_choice
+from cxacademy.widgets import Quiz
 
 _KEY = "practice.m01_complaints_and_reviews"
 
@@ -30,9 +30,8 @@ IN_PROGRESS = "In progress"
 PARETO_PRODUCT = "Debt collection"
 INTERVAL_PRODUCT = "Credit card or prepaid card"
 
-#: The reply quiz: option keys in the order shown, and the index of the best draft.
-QUIZ_OPTIONS = ("a", "b", "c", "d")
-QUIZ_ANSWER = 2
+#: "Which draft reply is better, and why?"
+REPLY_QUIZ = Quiz(f"{_KEY}.quiz", answer=2)
 
 
 def _msg(name: str) -> str:
@@ -135,14 +134,4 @@ def check_card_relief(answer: Any) -> Verdict:
                  hint=_msg("card_relief_hint"))
 
 
-def quiz_content() -> tuple[str, list[str], int, list[str]]:
-    """The reply quiz: question, options, index of the best option, one explanation per option."""
-    options = [_msg(f"quiz_option_{key}") for key in QUIZ_OPTIONS]
-    explanations = [_msg(f"quiz_explain_{key}") for key in QUIZ_OPTIONS]
-    return _msg("quiz_question"), options, QUIZ_ANSWER, explanations
-
-
-def reply_quiz() -> None:
-    """Show the "which draft reply is better and why" question as a one-answer widget."""
-    question, options, answer, explanations = quiz_content()
-    multiple_choice(question, options, answer, explanations)
+reply_quiz = REPLY_QUIZ.show

@@ -13,13 +13,13 @@ from cxacademy.checks import Mistake, Verdict, check
 from cxacademy.data import load
 from cxacademy.metrics import percent, pooled_percent, rate
 from cxacademy.text import t
-from cxacademy.widgets import multiple_choice
+from cxacademy.widgets import Quiz
 
 _KEY = "practice.m01_sources_of_voice"
 
 #: The delivery quiz: how many options it has and which one (0-based) is right.
-DELIVERY_QUIZ_OPTIONS = 4
-DELIVERY_QUIZ_ANSWER = 2
+#: "Which source answers this question most fairly?"
+DELIVERY_QUIZ = Quiz(f"{_KEY}.delivery_quiz", answer=2)
 
 
 def _msg(key: str, **values: Any) -> str:
@@ -82,17 +82,4 @@ def check_patient_weighted_pct(answer: Any) -> Verdict:
     )
 
 
-def delivery_quiz_content() -> tuple[str, list[str], int, list[str]]:
-    """Question, options, index of the right option and one explanation per option, from the locale."""
-    numbers = range(1, DELIVERY_QUIZ_OPTIONS + 1)
-    return (
-        _msg("delivery_quiz.question"),
-        [_msg(f"delivery_quiz.option_{k}") for k in numbers],
-        DELIVERY_QUIZ_ANSWER,
-        [_msg(f"delivery_quiz.explain_{k}") for k in numbers],
-    )
-
-
-def delivery_quiz() -> None:
-    """Show "which source answers this question most fairly?" as a one-answer widget."""
-    multiple_choice(*delivery_quiz_content())
+delivery_quiz = DELIVERY_QUIZ.show

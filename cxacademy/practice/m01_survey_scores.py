@@ -17,13 +17,13 @@ from cxacademy.checks import Mistake, Verdict, check
 from cxacademy.data import load
 from cxacademy.metrics import Interval, nps_interval_from_shares, proportion_interval, rate_interval, top_box
 from cxacademy.text import t
-from cxacademy.widgets import multiple_choice
+from cxacademy.widgets import Quiz
 
 _KEY = "practice.m01_survey_scores"
 
 #: The league-table quiz: how many options it has and which one (0-based) is right.
-LEAGUE_QUIZ_OPTIONS = 4
-LEAGUE_QUIZ_ANSWER = 1
+#: "Should the director reward kiosk A?"
+LEAGUE_QUIZ = Quiz(f"{_KEY}.league_quiz", answer=1)
 
 #: Exercise 2 looks at the smallest department of the review data.
 TREND_DEPARTMENT = "Trend"
@@ -119,17 +119,4 @@ def check_most_reliable_class(answer: Any) -> Verdict:
     )
 
 
-def league_quiz_content() -> tuple[str, list[str], int, list[str]]:
-    """Question, options, index of the right option and one explanation per option, from the locale."""
-    numbers = range(1, LEAGUE_QUIZ_OPTIONS + 1)
-    return (
-        _msg("league_quiz.question"),
-        [_msg(f"league_quiz.option_{k}") for k in numbers],
-        LEAGUE_QUIZ_ANSWER,
-        [_msg(f"league_quiz.explain_{k}") for k in numbers],
-    )
-
-
-def league_quiz() -> None:
-    """Show "should the director reward kiosk A?" as a one-answer widget."""
-    multiple_choice(*league_quiz_content())
+league_quiz = LEAGUE_QUIZ.show

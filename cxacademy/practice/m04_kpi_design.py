@@ -12,7 +12,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
@@ -20,7 +19,7 @@ from cxacademy.checks import Mistake, Verdict, check
 from cxacademy.data import load
 from cxacademy.metrics import percent
 from cxacademy.text import t
-from cxacademy.widgets import multiple_choice
+from cxacademy.widgets import Quiz
 
 _KEY = "practice.m04_kpi_design"
 
@@ -33,8 +32,8 @@ LEAD_TIME_BINS = (-1, 7, 30, 90, 180, np.inf)
 LEAD_TIME_LABELS = ("0-7", "8-30", "31-90", "91-180", "181+")
 LONG_LEAD_DAYS = 180
 #: The quiz: option keys in the order shown, and the index of the best answer.
-QUIZ_OPTIONS = ("a", "b", "c", "d")
-QUIZ_ANSWER = 1
+#: "What should the director look at next, after a suspiciously fast KPI gain?"
+GOODHART_QUIZ = Quiz(f"{_KEY}.quiz", answer=1)
 
 
 def _msg(key: str, **values: Any) -> str:
@@ -117,14 +116,4 @@ def check_gamed_kpi(answer: Any) -> Verdict:
     return check("gamed_kpi", answer, expected, tolerance=0.05, mistakes=mistakes, hint=_msg("gamed_kpi_hint"))
 
 
-def quiz_content() -> tuple[str, list[str], int, list[str]]:
-    """The quiz's question, options, index of the best answer and one explanation per option."""
-    options = [_msg(f"quiz_option_{key}") for key in QUIZ_OPTIONS]
-    explanations = [_msg(f"quiz_explain_{key}") for key in QUIZ_OPTIONS]
-    return _msg("quiz_question"), options, QUIZ_ANSWER, explanations
-
-
-def goodhart_quiz() -> widgets.Widget:
-    """Show the lesson's question on a KPI that improved suspiciously fast."""
-    question, options, answer, explanations = quiz_content()
-    return multiple_choice(question, options, answer, explanations)
+goodhart_quiz = GOODHART_QUIZ.show
