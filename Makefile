@@ -1,15 +1,17 @@
 # CX Director Academy — one entry point for learners, instructors and CI.
 #   make demo   set everything up and grade the demo cohort end to end
 #   make test   run the whole test suite
-#   make lab    open the course in JupyterLab
+#   make lab    open the course in JupyterLab as a learner (lessons + Assignment List)
+#   make lab-instructor   the same with the instructor's tools (Formgrader, Create Assignment)
 # Both are idempotent: the virtual environment is built once and reused.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: demo test setup system-deps lab bench clean-notebooks clean
+.PHONY: demo test setup system-deps lab lab-instructor bench clean-notebooks clean
 
 demo: setup system-deps
 	$(BIN)/cx-grader demo
@@ -35,9 +37,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment >/dev/null 2>&1
 	touch $(STAMP)
 
+# The learner's view: workspace/ holds the lessons (a link to course/) and the assignments the
+# Assignment List fetches; the instructor's nbgrader tools are switched off (deploy/lab/learner/).
 lab: setup
+	mkdir -p assignments/exchange workspace
+	test -e workspace/course || ln -s ../course workspace/course
+	JUPYTER_CONFIG_PATH=$(CURDIR)/deploy/lab/learner $(BIN)/jupyter lab $(ROOT_FLAG) \
+		--ServerApp.root_dir=$(CURDIR)/workspace --LabApp.default_url=/lab/tree/course
+
+# The instructor's view: the whole repository, with Formgrader and Create Assignment.
+lab-instructor: setup
 	mkdir -p assignments/exchange
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course
 
 bench: setup
 	$(BIN)/python benchmarks/load_datasets.py

@@ -6,8 +6,14 @@ answer ("you counted passives as promoters") and says so; otherwise it gives the
 Expected values of hidden tests are never printed.
 
 - In lessons: ``check(...)`` prints ✅ or ❌ with the reason and returns True/False.
-- In nbgrader test cells: ``expect(...)`` and friends raise ``AssertionError`` with the
-  same message, so the learner's feedback reads like a tutor, not a stack trace.
+- In nbgrader test cells: ``expect(...)`` and friends raise ``CheckFailed`` (an
+  ``AssertionError``, so nbgrader scores the cell as failed) whose traceback is just the
+  sentence: the notebook, Validate and the feedback read like a tutor, not a stack trace
+  into this package.
+
+An empty answer never passes a comparison: a question always asks for something the data
+has, so an empty Series or a DataFrame without rows is "not yet", even when a carelessly
+written expectation happens to be empty too.
 """
 
 from __future__ import annotations
@@ -22,6 +28,18 @@ import numpy as np
 import pandas as pd
 
 from cxacademy.text import t
+
+
+class CheckFailed(AssertionError):
+    """A failed check in a test cell: IPython shows only its sentence, never a traceback.
+
+    IPython asks an exception for ``_render_traceback_`` before formatting a stack trace;
+    answering with the message keeps the learner's eyes on what to fix. It is still an
+    error output, so nbgrader scores the test cell as failed.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return str(self).splitlines() or [type(self).__name__]
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,15 @@ def _unanswered(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
 
+def _size(value: Any) -> int | None:
+    """How many rows or items a container holds; None for a single value (a number, text)."""
+    if isinstance(value, (pd.Series, pd.DataFrame, pd.Index, list, tuple, dict, set, frozenset)):
+        return len(value)
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    return None
+
+
 def judge(
     name: str,
     answer: Any,
@@ -116,6 +143,8 @@ def judge(
     """Compare ``answer`` with ``expected`` and explain the result in the learner's terms."""
     if _unanswered(answer):
         return Verdict(False, t("check.not_answered", name=name))
+    if _size(answer) == 0:
+        return Verdict(False, t("check.empty", name=name, kind=_describe(answer)))
     if _close(answer, expected, tolerance):
         return Verdict(True, t("check.correct", name=name))
     for mistake in mistakes:
@@ -140,7 +169,13 @@ def expect(name: str, answer: Any, expected: Any, **options: Any) -> None:
     """nbgrader test: pass silently or fail with the teaching message."""
     verdict = judge(name, answer, expected, **options)
     if not verdict.passed:
-        raise AssertionError(verdict.message)
+        raise CheckFailed(verdict.message)
+
+
+def require(condition: Any, message: str) -> None:
+    """nbgrader test: a plain condition with a sentence, shown without a traceback when it fails."""
+    if not condition:
+        raise CheckFailed(t("check.requirement", message=message))
 
 
 def expect_type(name: str, answer: Any, kind: type | tuple[type, ...], hint: str = "") -> None:
@@ -149,20 +184,41 @@ def expect_type(name: str, answer: Any, kind: type | tuple[type, ...], hint: str
     ok = isinstance(answer, kinds) or (float in kinds and _is_number(answer))
     if not ok:
         wanted = " or ".join(k.__name__ for k in kinds)
-        raise AssertionError(
+        raise CheckFailed(
             t("check.wrong_type", name=name, expected=wanted, actual=_describe(answer), hint=hint)
         )
 
 
+def _not_a_number(values: pd.Series) -> str | None:
+    """The locale key explaining why ``values`` are not numbers (text, booleans), or None.
+
+    pandas reads "57.1" as 57.1 and True as 1, so a range alone would let a quoted number
+    or a comparison's result pass for the quantity asked for.
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return "check.boolean_not_number"
+    if pd.api.types.is_numeric_dtype(values):
+        return None
+    if any(isinstance(v, (bool, np.bool_)) for v in values):
+        return "check.boolean_not_number"
+    return "check.text_not_number" if any(isinstance(v, str) for v in values) else None
+
+
 def expect_between(name: str, answer: Any, low: float, high: float, hint: str = "") -> None:
-    """nbgrader test: a number (or every value of a Series) must lie in [low, high]."""
+    """nbgrader test: a number (or every value of a Series) must lie in [low, high]; text and booleans fail."""
     values = answer if isinstance(answer, pd.Series) else pd.Series([answer])
+    refusal = _not_a_number(values)
+    if refusal:
+        raise CheckFailed(t(refusal, name=name, hint=hint))
     numeric = pd.to_numeric(values, errors="coerce")
     if numeric.isna().any() or not numeric.between(low, high).all():
-        raise AssertionError(t("check.out_of_range", name=name, low=low, high=high, hint=hint))
+        raise CheckFailed(t("check.out_of_range", name=name, low=low, high=high, hint=hint))
 
 
 def expect_index(name: str, answer: pd.Series | pd.DataFrame, labels: Sequence, hint: str = "") -> None:
     """nbgrader test: a Series or DataFrame must be indexed by exactly these labels, in this order."""
+    if not isinstance(answer, (pd.Series, pd.DataFrame)):
+        raise CheckFailed(t("check.wrong_type", name=name, expected=t("check.kind.series_or_dataframe"),
+                            actual=_describe(answer), hint=hint))
     if list(answer.index) != list(labels):
-        raise AssertionError(t("check.wrong_index", name=name, expected=list(labels), hint=hint))
+        raise CheckFailed(t("check.wrong_index", name=name, expected=list(labels), hint=hint))

@@ -82,6 +82,8 @@ def _load_config(root: Path, db_url: str | None) -> Config:
     config.CourseDirectory.root = str(root)
     if db_url:
         config.CourseDirectory.db_url = db_url
+    # Releasing again replaces the exchange's copy, as generate_assignment replaces release/.
+    config.ExchangeReleaseAssignment.force = True
     if zmq.has("curve"):
         # Kernels encrypt their local traffic instead of warning on every notebook that
         # they do not (ipykernel 7.4); the kernelspec declares CurveZMQ support.
@@ -192,6 +194,27 @@ class Course:
                 f"{log_tail(result.get('log', ''))}"
             )
         return self.step_dir(self.coursedir.release_directory, assignment)
+
+    def publish(self, assignment: str) -> Path:
+        """Put the released version into nbgrader's exchange, where learners' Assignment List finds it.
+
+        On one machine the exchange is a folder (``Exchange.root``); on a JupyterHub it is the
+        shared folder every learner's server reads. Releasing again replaces what is there.
+        """
+        with quiet_nbgrader():
+            result = self.api.release_assignment(assignment)
+        if not result["success"]:
+            raise GradingError(
+                f"nbgrader could not put '{assignment}' into the exchange at {self.exchange_root}: "
+                f"{_reason(result)}. Check that the folder exists and is writable, then release again.\n"
+                f"{log_tail(result.get('log', ''))}"
+            )
+        return self.exchange_root / self.coursedir.course_id / "outbound" / assignment
+
+    @property
+    def exchange_root(self) -> Path:
+        """Where release, fetch, submit and collect meet (nbgrader's ``Exchange.root``)."""
+        return Path(self.config.Exchange.root)
 
     def submit(self, assignment: str, learner: str, notebook: Path) -> Path:
         """Place a notebook where nbgrader looks for a learner's submission; no checks."""
