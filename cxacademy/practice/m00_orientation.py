@@ -89,5 +89,9 @@ def check_relabelled(answer: Any) -> Verdict:
         verdict = Verdict(False, _msg("relabel_not_a_frame"))
         print(verdict.message)
         return verdict
-    mistakes = [Mistake(_label_counts(original), _msg("chained_assignment"))]
-    return check("cleaned", _label_counts(answer), expected, mistakes=mistakes, hint=_msg("relabel_hint"))
+    counts = _label_counts(answer)
+    if counts.equals(_label_counts(original)):
+        verdict = Verdict(False, _msg("relabel_unchanged", old=int(counts[_OLD_LABEL])))
+        print(verdict.message)
+        return verdict
+    return check("cleaned", counts, expected, hint=_msg("relabel_hint"))
