@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from cxacademy.checks import Mistake, check, expect, expect_between, expect_index, expect_type, judge
+from cxacademy.checks import CheckFailed, Mistake, check, expect, expect_between, expect_index, expect_type, judge
 from cxacademy.text import t
 
 
@@ -75,3 +76,27 @@ def test_expect_between_and_index():
         expect_between("r", 101, 0, 100)
     with pytest.raises(AssertionError, match="indexed by"):
         expect_index("s", pd.Series({"b": 1, "a": 2}), ["a", "b"])
+
+
+@pytest.mark.parametrize("answer, key", [
+    ("57.1", "check.text_not_number"),
+    (pd.Series(["57.1", "60"]), "check.text_not_number"),
+    (pd.Series([57.1, "60"], dtype=object), "check.text_not_number"),
+    (True, "check.boolean_not_number"),
+    (np.bool_(True), "check.boolean_not_number"),
+    (pd.Series([True, False]), "check.boolean_not_number"),
+    (pd.Series([57.1, True], dtype=object), "check.boolean_not_number"),
+], ids=["quoted number", "text Series", "text among numbers", "True", "NumPy bool", "bool Series",
+        "True among numbers"])
+def test_expect_between_refuses_text_and_booleans_that_pandas_would_read_as_numbers_in_range(answer, key):
+    values = answer if isinstance(answer, pd.Series) else pd.Series([answer])
+    assert pd.to_numeric(values.astype(object).map(float)).between(0, 100).all(), "the range alone would pass it"
+    with pytest.raises(CheckFailed) as failure:
+        expect_between("rate", answer, 0, 100, hint="a percentage")
+    assert str(failure.value) == t(key, name="rate", hint="a percentage")
+
+
+@pytest.mark.parametrize("answer", [57.1, 57, np.float64(57.1), np.int64(57), pd.Series([0, 57.1, 100]),
+                                    pd.Series([1, None], dtype="Int64").fillna(5)])
+def test_expect_between_accepts_every_kind_of_number(answer):
+    expect_between("rate", answer, 0, 100)

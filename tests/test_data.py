@@ -34,6 +34,21 @@ def test_every_dataset_loads_clean_and_typed(name):
         assert pd.api.types.is_datetime64_any_dtype(frame[column]), f"{column} should be parsed as dates"
     for column in DATASETS[name].categories:
         assert isinstance(frame[column].dtype, pd.CategoricalDtype), f"{column} should be a category"
+    spec = DATASETS[name]
+    for column in spec.booleans:
+        assert pd.api.types.is_bool_dtype(frame[column]), f"{column} should hold booleans"
+    assert set(spec.rename.values()) <= set(frame.columns), "renamed columns should carry their new names"
+    assert not set(spec.drop) & set(frame.columns), "index columns of the export should be dropped"
+    for column, width in spec.zero_pad.items():
+        assert (frame[column].str.len() == width).all(), f"{column} should be zero-padded to {width}"
+
+
+def test_the_session_reads_a_private_dataset_cache_not_the_users(monkeypatch):
+    """A cache filled by other code (or an older cleaning) must not stand in for this code's cleaning."""
+    private = loader.cache_dir()
+    monkeypatch.delenv("CXA_CACHE_DIR")
+    assert private != loader.cache_dir()
+    assert private.name.startswith("cxa-test-cache-")
 
 
 def test_every_dataset_ships_its_data_card(repo):
@@ -67,11 +82,37 @@ def test_missing_file_says_which_and_how_to_restore(private_copy):
         load("telco_churn")
 
 
+FINGERPRINT_MISMATCH = r"is damaged or was edited \(its SHA-256 does not match the shipped copy\)"
+
+
 def test_damaged_file_is_caught_before_it_misleads(private_copy):
     target = private_copy / "telco_churn" / "telco_customer_churn.csv.gz"
     target.write_bytes(target.read_bytes()[:5000])
-    with pytest.raises(DatasetFileError, match=r"damaged.*git checkout"):
+    with pytest.raises(DatasetFileError, match=FINGERPRINT_MISMATCH + r".*git checkout"):
         load("telco_churn")
+
+
+def test_an_edit_that_still_reads_and_fits_the_schema_is_caught_by_the_fingerprint(private_copy):
+    """Only the fingerprint can tell: the edited file parses, cleans and validates like the real one."""
+    target = private_copy / "telco_churn" / "telco_customer_churn.csv.gz"
+    frame = pd.read_csv(target, dtype=str, keep_default_na=False)
+    frame.loc[0, "tenure"] = str(int(frame.loc[0, "tenure"]) % 70 + 1)
+    with gzip.open(target, "wt", newline="") as handle:
+        frame.to_csv(handle, index=False)
+    with pytest.raises(DatasetFileError, match=FINGERPRINT_MISMATCH):
+        load("telco_churn")
+
+
+def test_a_new_cleaning_version_never_reads_the_older_cache(private_copy, monkeypatch):
+    """Cached frames are keyed by CLEANING_VERSION: changed cleaning rules are applied, not hidden."""
+    true_tenure = load("telco_churn")["tenure"]
+    cached = next(loader.cache_dir().glob(f"telco_churn-*-v{loader.CLEANING_VERSION}.parquet"))
+    pd.read_parquet(cached).assign(tenure=true_tenure + 1000).to_parquet(cached)
+    loader._load_clean.cache_clear()
+    assert (load("telco_churn")["tenure"] == true_tenure + 1000).all(), "the cache should serve this version"
+    monkeypatch.setattr(loader, "CLEANING_VERSION", loader.CLEANING_VERSION + 1)
+    loader._load_clean.cache_clear()
+    assert load("telco_churn")["tenure"].equals(true_tenure)
 
 
 def test_academy_data_that_breaks_the_schema_is_named(private_copy, monkeypatch):
