@@ -6,10 +6,10 @@ answer ("you counted passives as promoters") and says so; otherwise it gives the
 Expected values of hidden tests are never printed.
 
 - In lessons: ``check(...)`` prints ✅ or ❌ with the reason and returns True/False.
-- In nbgrader test cells: ``expect(...)`` and friends raise ``CheckFailed`` (an
-  ``AssertionError``, so nbgrader scores the cell as failed) whose traceback is just the
-  sentence: the notebook, Validate and the feedback read like a tutor, not a stack trace
-  into this package.
+- In nbgrader test cells: ``expect(...)`` and friends raise ``CheckFailed``
+  (``cxacademy.errors``: an ``AssertionError``, so nbgrader scores the cell as failed) whose
+  traceback is just the sentence: the notebook, Validate and the feedback read like a
+  tutor, not a stack trace into this package.
 
 An empty answer never passes a comparison: a question always asks for something the data
 has, so an empty Series or a DataFrame without rows is "not yet", even when a carelessly
@@ -27,19 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxacademy.errors import CheckFailed
 from cxacademy.text import t
-
-
-class CheckFailed(AssertionError):
-    """A failed check in a test cell: IPython shows only its sentence, never a traceback.
-
-    IPython asks an exception for ``_render_traceback_`` before formatting a stack trace;
-    answering with the message keeps the learner's eyes on what to fix. It is still an
-    error output, so nbgrader scores the test cell as failed.
-    """
-
-    def _render_traceback_(self) -> list[str]:
-        return str(self).splitlines() or [type(self).__name__]
 
 
 @dataclass(frozen=True)

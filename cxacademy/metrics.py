@@ -21,27 +21,80 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cxacademy.errors import InputError
+from cxacademy.text import t
+
+
+def _rounded(value: float) -> str:
+    """One decimal: enough for percent and points, the course's two units."""
+    return f"{value:.1f}"
+
+
+def _p_value(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
 
 class Interval(NamedTuple):
-    """A point estimate with the bounds of its confidence interval, in the estimate's units."""
+    """A point estimate with the bounds of its confidence interval, in the estimate's units.
+
+    It displays rounded (``Interval(estimate=82.2, low=81.7, high=82.7)``) because sixteen
+    digits suggest a precision the interval itself denies. The unit is the function's: percent
+    for rates, points for NPS-style ratings. The fields stay plain floats for arithmetic.
+    """
 
     estimate: float
     low: float
     high: float
 
+    def __repr__(self) -> str:
+        return f"Interval(estimate={_rounded(self.estimate)}, low={_rounded(self.low)}, high={_rounded(self.high)})"
+
 
 class Comparison(NamedTuple):
-    """The difference between two independent estimates and how sure we can be it is real."""
+    """The difference between two independent estimates and how sure we can be it is real.
+
+    It displays rounded and with the 95 % interval of the difference, because that interval —
+    not whether the two estimates' own intervals overlap — is what says the difference is real.
+    """
 
     difference: float
     standard_error: float
     z: float
     p_value: float
 
+    def difference_interval(self, confidence: float = 0.95) -> Interval:
+        """The difference with its own interval: the one sound way to compare two estimates.
+
+        Why: two intervals that overlap a little can still hide a real difference; the
+        difference's interval excludes 0 exactly when the two-sided test rejects "no difference".
+        """
+        margin = _z(confidence) * self.standard_error
+        return Interval(self.difference, self.difference - margin, self.difference + margin)
+
+    def __repr__(self) -> str:
+        interval = self.difference_interval()
+        return (
+            f"Comparison(difference={_rounded(self.difference)} points, "
+            f"95 % interval {_rounded(interval.low)} to {_rounded(interval.high)}, "
+            f"standard_error={_rounded(self.standard_error)}, z={self.z:.2f}, p_value={_p_value(self.p_value)})"
+        )
+
 
 def _answered(values: Iterable) -> pd.Series:
     series = pd.Series(values, dtype="float64") if not isinstance(values, pd.Series) else values
     return series.dropna().astype("float64")
+
+
+def _require_shares(**shares: float) -> None:
+    """Shares are 0–1 and a respondent is in one band only: say so in the learner's terms.
+
+    NaN passes (a group with no answers has no shares); 45 where 0.45 was meant does not.
+    """
+    for name, value in shares.items():
+        if not math.isnan(value) and not 0 <= value <= 1:
+            raise InputError(t("metrics.not_a_share", name=name, value=value))
+    if math.fsum(v for v in shares.values() if not math.isnan(v)) > 1 + 1e-9:
+        raise InputError(t("metrics.shares_over_one", names=" + ".join(shares)))
 
 
 def _z(confidence: float) -> float:
@@ -82,6 +135,7 @@ def nps(scores: Iterable) -> float:
 
 def nps_standard_error(promoters: float, detractors: float, n: int) -> float:
     """Standard error of NPS in points: 100·√{[(p+d) − (p−d)²]/n}, with p and d as shares."""
+    _require_shares(promoters=promoters, detractors=detractors)
     if n <= 0:
         return math.nan
     variance = (promoters + detractors) - (promoters - detractors) ** 2
@@ -118,6 +172,8 @@ def proportion_interval(successes: int, n: int, confidence: float = 0.95) -> Int
     """
     if n == 0:
         return Interval(math.nan, math.nan, math.nan)
+    if not 0 <= successes <= n:
+        raise InputError(t("metrics.successes_out_of_n", successes=successes, n=n))
     ci = stats.binomtest(int(successes), int(n)).proportion_ci(confidence, method="wilson")
     return Interval(percent(successes, n), 100.0 * float(ci.low), 100.0 * float(ci.high))
 
@@ -164,27 +220,43 @@ def churn_rate(customers_at_start: int, lost_during_period: int) -> float:
 def lifetime_value(margin: float, retention: float, discount_rate: float) -> float:
     """Simple CLV = m·r / (1 + i − r), constant margin per period, retention and discount as shares."""
     if not 0 <= retention < 1 + discount_rate:
-        raise ValueError("retention must be a share between 0 and 1 (e.g. 0.8, not 80)")
+        raise InputError(t("metrics.retention_share", retention=retention))
     return margin * retention / (1 + discount_rate - retention)
 
 
 # --- Contact-centre service level and staffing ---------------------------------------
+# Traffic A (Erlangs) = arrival rate × average handle time, both in the same time unit.
+
+
+def erlang_b(agents: int, traffic: float) -> float:
+    """Probability that all ``agents`` are busy in a loss system (Erlang B), by the stable recursion.
+
+    Why the recursion B(k) = A·B(k−1) / (k + A·B(k−1)), B(0) = 1: the textbook ratio of
+    Aᴺ/N! to a sum of such terms overflows a float from about 170 agents (a mid-size contact
+    centre), while every step of the recursion stays between 0 and 1.
+    """
+    blocking = 1.0
+    for k in range(1, agents + 1):
+        blocking = traffic * blocking / (k + traffic * blocking)
+    return blocking
 
 
 def erlang_c_wait_probability(agents: int, traffic: float) -> float:
-    """Probability a caller waits (Erlang C) for ``agents`` agents and offered load A = λ·AHT."""
+    """Probability a caller waits (Erlang C) for ``agents`` agents and offered load A = λ·AHT.
+
+    Computed from Erlang B, C = N·B / (N − A·(1 − B)), so it stays exact for thousands of agents.
+    """
     if agents <= traffic:
         return 1.0
-    top = traffic**agents / math.factorial(agents) * agents / (agents - traffic)
-    bottom = sum(traffic**k / math.factorial(k) for k in range(agents)) + top
-    return top / bottom
+    blocking = erlang_b(agents, traffic)
+    return agents * blocking / (agents - traffic * (1 - blocking))
 
 
 def erlang_c_service_level(agents: int, traffic: float, target_s: float, aht_s: float) -> float:
     """Share of callers answered within ``target_s`` seconds: 1 − P_wait·e^{−(N−A)t/AHT}."""
-    wait = erlang_c_wait_probability(agents, traffic)
     if agents <= traffic:
         return 0.0
+    wait = erlang_c_wait_probability(agents, traffic)
     return 1.0 - wait * math.exp(-(agents - traffic) * target_s / aht_s)
 
 
@@ -193,6 +265,20 @@ def erlang_c_asa(agents: int, traffic: float, aht_s: float) -> float:
     if agents <= traffic:
         return math.inf
     return erlang_c_wait_probability(agents, traffic) * aht_s / (agents - traffic)
+
+
+def agents_for_service_level(traffic: float, target_s: float, aht_s: float, service_level: float) -> int:
+    """The fewest agents whose Erlang C service level reaches ``service_level`` (a share, e.g. 0.8).
+
+    Why search upwards from ⌊A⌋ + 1: fewer agents than the traffic never clear the queue, and
+    the service level rises with every agent added, so the first agent count that meets the
+    target is the answer. Agents on the phones only: add shrinkage (breaks, training) on top.
+    """
+    _require_shares(service_level=service_level)
+    agents = math.floor(traffic) + 1
+    while erlang_c_service_level(agents, traffic, target_s, aht_s) < service_level:
+        agents += 1
+    return agents
 
 
 # --- Scores published per unit (hospital, store, team): pooling and comparing ---------
@@ -245,5 +331,8 @@ def nps_sample_size(promoters: float, detractors: float, margin: float, confiden
     Why: it turns "is our sample big enough?" into a number before the survey goes out, and
     shows why a team with thirty answers cannot be ranked on a five-point gap.
     """
+    _require_shares(promoters=promoters, detractors=detractors)
+    if not margin > 0:
+        raise InputError(t("metrics.margin_positive", margin=margin))
     variance = (promoters + detractors) - (promoters - detractors) ** 2
     return math.ceil((_z(confidence) * 100) ** 2 * variance / margin**2)

@@ -13,9 +13,17 @@ import pandas as pd
 
 #: A starting codebook for apparel reviews: theme → words or stems that signal it.
 #: Stems match the start of a word ("tight" matches "tighter"); lessons extend it.
+#: Lesson 01-03 tests it by reading: the bare word "small" also caught size labels with no
+#: verdict ("I bought a small"), stock ("the small was sold out") and damage ("a small hole"),
+#: so fit keeps only phrases in which "small" judges the fit, and holes count as quality.
 APPAREL_CODEBOOK: dict[str, tuple[str, ...]] = {
-    "fit_and_size": ("fit", "size", "sizing", "small", "large", "tight", "loose", "runs big", "petite", "length"),
-    "fabric_and_quality": ("fabric", "material", "quality", "thin", "cheap", "itchy", "see-through", "sheer", "pill", "wrinkl"),
+    "fit_and_size": (
+        "fit", "size", "sizing", "runs small", "run small", "ran small", "running small", "too small",
+        "bit small", "little small", "small side", "large", "tight", "loose", "runs big", "petite", "length",
+    ),
+    "fabric_and_quality": (
+        "fabric", "material", "quality", "thin", "cheap", "itchy", "see-through", "sheer", "pill", "wrinkl", "hole",
+    ),
     "colour_and_look": ("color", "colour", "pattern", "print", "faded", "looks different", "picture"),
     "comfort": ("comfortable", "comfy", "soft", "scratchy", "uncomfortable"),
     "price_and_value": ("price", "expensive", "worth", "value", "overpriced", "sale"),

@@ -64,8 +64,8 @@ def multiple_choice(question: str, options: Sequence[str], answer: int, explanat
         if choice.index is None:
             feedback.value = t("widget.choose")
             return
-        mark = "✅" if choice.index == answer else "❌"
-        feedback.value = f"{mark} {explanations[choice.index]}"
+        verdict = t("widget.right_choice") if choice.index == answer else t("widget.wrong_choice")
+        feedback.value = f"{verdict} {explanations[choice.index]}"
 
     button.on_click(_on_click)
     display(widgets.VBox([widgets.HTML(f"<b>{question}</b>"), choice, button, feedback]))

@@ -127,7 +127,6 @@ def check_surveys_needed(answer: Any) -> Verdict:
     expected = nps_sample_size(high, low, TARGET_MARGIN)
     mistakes = [
         Mistake(nps_sample_size(high, low, 2 * TARGET_MARGIN), _msg("width_not_margin")),
-        Mistake(nps_sample_size(100 * high, 100 * low, TARGET_MARGIN), _msg("percent_not_share")),
         Mistake(nps_sample_size(high, low, TARGET_MARGIN / 100), _msg("margin_as_share")),
     ]
     return check("surveys_needed", answer, expected, tolerance=1, mistakes=mistakes, hint=_msg("surveys_needed_hint"))
