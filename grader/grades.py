@@ -4,6 +4,9 @@ nbgrader's gradebook knows scores; it does not know who submitted nothing, whose
 notebook was cut off, or whose autograde crashed. This module joins the gradebook
 with intake's record and the autograde record, so every learner of the cohort
 appears once with a status a person can act on.
+
+Learner ids, intake's notes and autograde's messages quote what learners handed in, so
+the CSV export passes every cell through ``grader.safe_text.spreadsheet_cell``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pandas as pd
 
 from grader.course import Course, StepResult
 from grader.intake import AMBIGUOUS, BAD_NAME, MALFORMED, NOTHING, IntakeOutcome, load_intake
+from grader.safe_text import spreadsheet_cell
 
 GRADED = "graded"
 NEEDS_MANUAL = "needs manual grading"
@@ -138,9 +142,14 @@ def export_grades(course: Course, assignments: list[str]) -> list[Path]:
         table = learner_table(course, assignment)
         path = course.reports_dir(assignment) / "grades.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(path, index=False)
+        _write_csv(table, path)
         tables.append(table)
         paths.append(path)
     combined = course.root / "reports" / "grades.csv"
-    pd.concat(tables, ignore_index=True).to_csv(combined, index=False)
+    _write_csv(pd.concat(tables, ignore_index=True), combined)
     return [combined, *paths]
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    """A grades table as CSV that a spreadsheet opens as data: no cell runs as a formula or breaks a row."""
+    table.map(spreadsheet_cell).to_csv(path, index=False)

@@ -4,6 +4,11 @@ It answers the questions asked after grading: which questions went badly, which
 checks failed most and with what message (so the next cohort gets a better hint),
 who stands where, and whose submission never made it to the grader. One file with
 the plots embedded, so it can be mailed or attached to an LMS as is.
+
+Much of it quotes learners (their ids, exception messages, file names), so the template is
+rendered with autoescape on for every template, whatever its file name, and every value
+it prints passes through ``grader.safe_text.one_line`` first: learner text can neither
+add markup to the page nor hide in control characters.
 """
 
 from __future__ import annotations
@@ -17,13 +22,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from grader.course import Course
 from grader.grades import GRADED, NEEDS_MANUAL, learner_table, question_of, questions
 from grader.intake import load_intake
+from grader.safe_text import one_line
 
 BAND_COLOURS = {"full marks": "#2e7d32", "partial": "#f9a825", "zero": "#c62828",
                 "awaiting manual grade": "#9e9e9e"}
@@ -37,8 +43,7 @@ def write_report(course: Course, assignment: str) -> Path:
     graded = table[table["status"].isin([GRADED, NEEDS_MANUAL])]
     scores = course.scores(assignment)
     scores = scores[scores["learner"].isin(graded["learner"])]
-    environment = Environment(loader=PackageLoader("grader", "templates"), autoescape=select_autoescape())
-    html = environment.get_template("report.html.j2").render(
+    html = _environment().get_template("report.html.j2").render(
         assignment=assignment,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         counts=table["status"].value_counts().to_dict(),
@@ -53,6 +58,16 @@ def write_report(course: Course, assignment: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def _environment() -> Environment:
+    """Jinja for the report: escape every value, and show control characters in text as escapes.
+
+    ``autoescape=True`` rather than ``select_autoescape()``: the latter decides by file
+    extension and leaves ``report.html.j2`` unescaped.
+    """
+    return Environment(loader=PackageLoader("grader", "templates"), autoescape=True,
+                       finalize=lambda value: one_line(value, limit=None) if isinstance(value, str) else value)
 
 
 def _question_bands(scores: pd.DataFrame) -> pd.DataFrame:
@@ -155,5 +170,4 @@ def _describe(error: dict) -> str:
 
 def _first_line(error: dict) -> str:
     text = f"{error.get('ename', '')}: {error.get('evalue', '')}".strip(": ").strip() or "an error"
-    line = text.splitlines()[0]
-    return line if len(line) <= MESSAGE_CHARS else line[: MESSAGE_CHARS - 1] + "…"
+    return one_line(text.splitlines()[0], limit=MESSAGE_CHARS)

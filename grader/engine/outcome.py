@@ -1,4 +1,8 @@
-"""What happened to one learner's submission, for the instructor, the CLI and the grades table."""
+"""What happened to one learner's submission, for the instructor, the CLI and the grades table.
+
+Reasons, flags, events and notes quote what the learner's code did (exception messages,
+value types, output), so every text written from here goes through ``grader.safe_text``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grader.course import StepResult
+from grader.safe_text import one_line, quoted_block
 
 GRADED, NOT_GRADED, FAILED = "graded", "not graded", "failed"
 
@@ -45,13 +50,13 @@ class Outcome:
     def message(self) -> str:
         """One line for a table or a grades export: the status and anything a person should act on."""
         if self.status != GRADED:
-            return f"{self.status}: " + "; ".join(self.reasons)
+            return one_line(f"{self.status}: " + "; ".join(self.reasons))
         parts = ["autograded"]
         if self.flags:
             parts.append("flagged for review: " + "; ".join(self.flags))
         if self.events:
             parts.append("; ".join(self.events))
-        return "; ".join(parts)
+        return one_line("; ".join(parts))
 
     def step_result(self) -> StepResult:
         """The same outcome as ``Course.autograde`` reports it, for ``grader.grades.save_autograde``."""
@@ -64,17 +69,18 @@ class Outcome:
         (folder / f"{self.learner}.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n",
                                                      encoding="utf-8")
         path = folder / f"{self.learner}.log"
-        path.write_text(self.readable() + "\n\n--- nbgrader ---\n" + self.log, encoding="utf-8")
+        path.write_text(self.readable() + "\n\n--- nbgrader ---\n" + quoted_block(self.log), encoding="utf-8")
         return path
 
     def readable(self) -> str:
-        """The outcome as an instructor reads it at the top of the learner's log."""
+        """The outcome as an instructor reads it at the top of the learner's log: one line per item."""
         score = "–" if self.score is None else f"{self.score:g} / {self.max_score:g} autograded points"
-        lines = [f"learner: {self.learner}", f"status:  {self.status} ({score})", f"time:    {self.seconds:.1f} s"]
+        lines = [f"learner: {one_line(self.learner)}", f"status:  {self.status} ({score})",
+                 f"time:    {self.seconds:.1f} s"]
         sections = [("why", self.reasons), ("flagged for review", self.flags), ("limits and stops", self.events),
                     ("structure", [f"[{f['severity']}] {f['message']}" for f in self.findings]),
                     ("notes", self.notes)]
         for title, items in sections:
             if items:
-                lines += ["", f"{title}:"] + [f"  - {item}" for item in items]
+                lines += ["", f"{title}:"] + [f"  - {one_line(item)}" for item in items]
         return "\n".join(lines)
