@@ -36,9 +36,15 @@ BAD_NAME = "bad-name"
 NOTHING = "submitted nothing"
 GRADABLE = (ACCEPTED, UNCHANGED)
 
-LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
+#: A learner id: a folder name a person chose, checked with ``fullmatch`` (``$`` would let a trailing
+#: newline through). A refused name is still reported, through ``grader.safe_text`` like all learner text.
+LEARNER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
 IGNORED_NAMES = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
 MAX_ZIP_BYTES = 1 << 30
+#: Bounds on the grader's work per notebook, checked before any parse: validating a 3 MB
+#: notebook of 20,000 one-line cells takes nbformat about 15 s; the course's have under 50 cells.
+MAX_NOTEBOOK_BYTES = 256 << 20
+MAX_CELLS = 1000
 INTAKE_FILE = "intake.json"
 
 
@@ -160,7 +166,7 @@ def _accept_learner(course: Course, assignment: str, learner: str, folder: Path 
     if folder is None:
         outcome = IntakeOutcome(learner, NOTHING, "Submitted nothing: on the roster, but the inbox has no "
                                 "folder for this learner. Remind them to submit.")
-    elif not LEARNER_ID.match(learner):
+    elif not LEARNER_ID.fullmatch(learner):
         outcome = IntakeOutcome(learner, BAD_NAME, f"The folder name '{learner}' cannot be a learner id "
                                 "(use letters, digits, '.', '_', '-', '@'): rename the folder and accept again.")
     else:
@@ -202,8 +208,28 @@ def _take_notebook(course: Course, assignment: str, learner: str, folder: Path) 
     return outcome
 
 
+def size_problem(path: Path) -> str | None:
+    """Why a notebook is too large to grade, or None: read from its byte size and a count of its cells.
+
+    The count is of the bytes ``"cell_type"``, an upper bound on the cells (inside a string
+    its quotes are escaped), so a notebook is refused without being parsed.
+    """
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        return (f"is {size >> 20} MB, over the {MAX_NOTEBOOK_BYTES >> 20} MB a notebook may be: ask the learner to "
+                "clear its outputs (Edit → Clear Outputs of All Cells), save and resubmit")
+    cells = path.read_bytes().count(b'"cell_type"')
+    if cells > MAX_CELLS:
+        return (f"has {cells} cells, over the {MAX_CELLS} a notebook may have: ask the learner to resubmit the "
+                "released notebook with their answers, without the extra cells")
+    return None
+
+
 def notebook_problem(path: Path) -> str | None:
-    """Why nbgrader could not grade this file, or None when it is a valid notebook."""
+    """Why nbgrader could not grade this file, or None when it is a valid notebook of a gradable size."""
+    problem = size_problem(path)
+    if problem:
+        return problem
     try:
         text = path.read_text(encoding="utf-8")
         json.loads(text)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the grading engine needs, installed only when missing:
 #   bubblewrap   the sandbox every submission runs in (grader/engine/sandbox.py)
+#   libseccomp2  the sandbox's system-call filter (loaded through the pyseccomp package)
 #   postgresql   the tests start a throwaway server to prove a PostgreSQL gradebook works
 #   util-linux   setpriv, prlimit and runuser (already there on Debian and Ubuntu)
 # Idempotent: when everything is present it changes nothing and exits 0, so `make test`
@@ -9,6 +10,7 @@ set -euo pipefail
 
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+ldconfig -p 2>/dev/null | grep -q "libseccomp\.so\.2 " || missing+=(libseccomp2)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 for tool in setpriv prlimit runuser; do
     command -v "$tool" >/dev/null 2>&1 || { missing+=(util-linux); break; }

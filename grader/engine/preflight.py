@@ -4,8 +4,10 @@ Nothing in ``submitted/`` is modified. Each learner's folder is copied to a stag
 that nbgrader then grades from; a notebook whose saved outputs make it huge is staged with
 its outputs removed (grading re-runs every cell anyway). A file that is not a notebook, is
 cut off, or belongs to another assignment is not graded, with the reason; so is a
-submission missing a notebook. The structural check (``cxacademy.integrity``, the same one
-learners can run) is recorded for every learner.
+submission missing a notebook, and one over ``grader.intake``'s size or cell-count bounds,
+which are checked before the file is parsed, so no learner costs the grader more than that.
+The structural check (``cxacademy.integrity``, the same one learners can run) is recorded
+for every learner.
 """
 
 from __future__ import annotations
@@ -22,9 +24,8 @@ from nbformat import NotebookNode
 from cxacademy.integrity import MANIFEST_KEY, REJECT, TAMPER, compare, manifest
 from grader.course import Course, GradingError
 from grader.engine.outcome import NOT_GRADED, Outcome
-from grader.intake import notebook_problem
+from grader.intake import notebook_problem, size_problem
 
-MAX_NOTEBOOK_BYTES = 1 << 30
 STRIP_OUTPUTS_ABOVE = 20 << 20
 
 
@@ -154,14 +155,14 @@ def _read(path: Path, outcome: Outcome) -> tuple[NotebookNode | None, str | None
     """The notebook at ``path`` (outputs stripped when huge), or why it cannot be graded."""
     if not path.is_file():
         return None, "is missing from the submission: ask the learner to submit it."
-    size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        return None, (f"is {size >> 20} MB, over the {MAX_NOTEBOOK_BYTES >> 20} MB a notebook may be: ask the learner "
-                      "to clear its outputs (Edit → Clear Outputs of All Cells), save and resubmit.")
+    too_large = size_problem(path)
+    if too_large:
+        return None, f"{too_large}."
     problem = notebook_problem(path)
     if problem:
         return None, f"{problem}: ask the learner to download the notebook again (File → Download) and resubmit."
     notebook = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    size = path.stat().st_size
     if size > STRIP_OUTPUTS_ABOVE:
         for cell in notebook.cells:
             if cell.cell_type == "code":

@@ -137,8 +137,12 @@ def _values(data, pandas, budget, depth):
                                           for item in items]}
 
 
-def publish(namespace, names, max_items):
-    """Send the named values of ``namespace`` to the grader as one display message."""
+def publish(namespace, names, max_items, max_bytes=None):
+    """Send the named values of ``namespace`` to the grader as one display message.
+
+    Answers whose text is over ``max_bytes`` are refused here, with their size: the
+    grader's sockets drop a larger message unread, so it would say nothing at all.
+    """
     values, refused, missing = {}, {}, []
     for name in names:
         if name not in namespace:
@@ -151,14 +155,19 @@ def publish(namespace, names, max_items):
         except Exception as error:  # noqa: BLE001 - whatever the value does, the grader gets a reason
             refused[name] = f"`{name}` could not be read ({type(error).__name__}: {error})"
     text = json.dumps({"values": values, "refused": refused, "missing": missing}, allow_nan=True)
+    if max_bytes is not None and len(text) > max_bytes:
+        why = (f"is too large to check: the answers this test reads come to {len(text) >> 20} MB, "
+               f"over {max_bytes >> 20} MB")
+        refused.update({name: f"`{name}` {why}" for name in values})
+        text = json.dumps({"values": {}, "refused": refused, "missing": missing})
     from IPython.display import publish_display_data
 
     publish_display_data({MIME: text})
 
 
-def snippet(names, max_items):
+def snippet(names, max_items, max_bytes=None):
     """The code the grader runs in the learner's kernel to publish ``names``."""
     return (f"__cx_grader__ = {{'__name__': 'cx_grader_snapshot'}}\n"
             f"exec({SOURCE!r}, __cx_grader__)\n"
-            f"__cx_grader__['publish'](globals(), {list(names)!r}, {int(max_items)})\n"
+            f"__cx_grader__['publish'](globals(), {list(names)!r}, {int(max_items)}, {max_bytes!r})\n"
             "del __cx_grader__\n")

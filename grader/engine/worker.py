@@ -210,6 +210,7 @@ class WorkerSession:
     def close(self) -> None:
         for room in self._clean.values():
             room.close()
+        self.sandbox.close()
 
 
 def _autograded_total(submission) -> tuple[float, float]:
