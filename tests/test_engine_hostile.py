@@ -65,7 +65,18 @@ def cohort(tmp_path_factory) -> tuple[Course, dict]:
     return course, {outcome.learner: outcome for outcome in outcomes}
 
 
-def _problems(case: dict, outcome, gradebook: dict[str, float]) -> list[str]:
+def _test_errors(course: Course, name: str) -> list[str]:
+    """``Name: message`` of every error the test cells of a learner's graded notebook show."""
+    path = course.step_dir(course.coursedir.autograded_directory, "hostile", name) / "hostile.ipynb"
+    if not path.is_file():
+        return []
+    tests = [cell for cell in nbformat.read(path, as_version=4).cells
+             if cell.metadata.get("nbgrader", {}).get("grade") and not cell.metadata.nbgrader.get("solution")]
+    return [f"{out.ename}: {out.evalue}" for cell in tests for out in cell.get("outputs", [])
+            if out.output_type == "error"]
+
+
+def _problems(case: dict, outcome, gradebook: dict[str, float], test_errors: list[str]) -> list[str]:
     problems = []
     if outcome.status != case["status"]:
         problems.append(f"status {outcome.status!r} ({outcome.message()})")
@@ -80,6 +91,9 @@ def _problems(case: dict, outcome, gradebook: dict[str, float]) -> list[str]:
             problems.append(f"no {key} matching {case[key]!r} in {values}")
     if "finding" in case and case["finding"] not in [finding["code"] for finding in outcome.findings]:
         problems.append(f"no finding {case['finding']!r} in {[f['code'] for f in outcome.findings]}")
+    for pattern in case.get("test_error", []):
+        if not any(re.search(pattern, error) for error in test_errors):
+            problems.append(f"no test error matching {pattern!r} in {test_errors}")
     return problems
 
 
@@ -88,7 +102,8 @@ def test_every_hostile_submission_is_graded_as_expected(cohort):
     course, outcomes = cohort
     scores = course.scores("hostile")
     autograded = scores[scores["kind"] == "autograded"].groupby("learner")["score"].sum().to_dict()
-    failures = {case["name"]: _problems(case, outcomes[learner(case)], autograded) for case in CASES}
+    failures = {case["name"]: _problems(case, outcomes[learner(case)], autograded,
+                                        _test_errors(course, learner(case))) for case in CASES}
     failures = {name: problems for name, problems in failures.items() if problems}
     assert not failures, "\n".join(f"{name} ({next(c['attack'] for c in CASES if c['name'] == name)}): "
                                    + "; ".join(problems) for name, problems in failures.items())

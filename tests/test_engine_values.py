@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -127,6 +128,46 @@ def test_the_decoder_refuses_what_the_encoder_never_writes(node):
         decode(node)
 
 
+def _series_node(dtype: str, data: list) -> dict:
+    return {"$": "series", "dtype": dtype, "data": data, "name": None,
+            "index": {"$": "range", "start": 0, "stop": len(data), "step": 1, "name": None}}
+
+
+#: dtypes outside the decoder's allow-lists, each with how NumPy or pandas would build it
+#: (None: they would raise an error of their own, which is not the decoder's refusal).
+FORBIDDEN_DTYPES = {
+    "complex array": ({"$": "ndarray", "shape": [1], "dtype": "complex128", "data": [1.0]},
+                      lambda: np.array([1.0], dtype="complex128")),
+    "complex scalar": ({"$": "np", "dtype": "complex64", "data": [1.0]}, lambda: np.complex64(1.0)),
+    "long double": ({"$": "ndarray", "shape": [1], "dtype": "float128", "data": [1.0]},
+                    lambda: np.array([1.0], dtype="float128")),
+    "byte strings": ({"$": "ndarray", "shape": [1], "dtype": "S4", "data": ["abcd"]},
+                     lambda: np.array(["abcd"], dtype="S4")),
+    "raw bytes": ({"$": "ndarray", "shape": [1], "dtype": "V8", "data": [0]}, None),
+    "complex Series": (_series_node("complex128", [1.0]), lambda: pd.Series([1.0], dtype="complex128")),
+    "sparse Series": (_series_node("Sparse[float64]", [1.0]), lambda: pd.Series([1.0], dtype="Sparse[float64]")),
+    "zone-aware days": (_series_node("datetime64[D, UTC]", [0]),
+                        lambda: pd.DatetimeIndex(np.array([0], dtype="datetime64[D]")).tz_localize("UTC")),
+    "a path for a time zone": (_series_node("datetime64[ns, ../../etc/passwd]", [0]), None),
+}
+
+
+@pytest.mark.parametrize("node, build", FORBIDDEN_DTYPES.values(), ids=FORBIDDEN_DTYPES.keys())
+def test_dtypes_outside_the_allow_lists_are_refused_by_the_allow_lists_themselves(node, build):
+    """Not any ValueError: the decoder's own refusal, naming the dtype, even where pandas would comply."""
+    if build is not None:
+        build()
+    with pytest.raises(Invalid, match=re.escape(f"unsupported NumPy dtype {node['dtype']!r}")):
+        decode(node)
+
+
+def test_a_value_of_a_forbidden_dtype_is_refused_in_the_snapshot_with_the_reason():
+    node = FORBIDDEN_DTYPES["sparse Series"][0]
+    taken = read_snapshot(json.dumps({"values": {"scores": node}}), ["scores"])
+    assert taken.values == {}
+    assert "unsupported NumPy dtype 'Sparse[float64]'" in taken.refused["scores"]
+
+
 def test_a_snapshot_yields_only_the_names_a_cell_reads_and_says_what_was_refused():
     text = json.dumps({"values": {"answer": 42, "secret": 1}, "refused": {"ranking": "`ranking` is a function"},
                        "missing": ["total"]})
@@ -158,3 +199,29 @@ def test_a_named_tuple_claiming_a_class_outside_the_course_package_gets_a_harmle
     assert value.command == "rm -rf /" and type(value).__module__ != "os"
     with pytest.raises(Invalid):
         decode({**claimed, "fields": ["__class__"]})
+
+
+def test_a_snapshot_nested_past_the_interpreter_s_limit_is_refused_not_raised():
+    """json.loads raises RecursionError (not a ValueError) on deep nesting: the reader must still refuse it."""
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(RecursionError):
+        json.loads(deep)
+    with pytest.raises(Invalid, match="nests too deeply"):
+        read_snapshot(deep, ["answer"])
+
+
+def test_an_answer_nested_deeper_than_the_encoder_allows_is_refused_with_what_it_is():
+    answer = []
+    for _ in range(5000):
+        answer = [answer]
+    with pytest.raises(snapshot.Refused, match="nests too deeply"):
+        snapshot.encode(answer, [10**7])
+
+
+def test_an_unknown_time_zone_is_refused_not_raised():
+    """A learner can write any zone name into the snapshot; pandas answers an unknown one with a KeyError."""
+    node = {"$": "series", "name": None, "index": {"$": "range", "start": 0, "stop": 1, "step": 1, "name": None},
+            "dtype": "datetime64[ns, Mars/Olympus]", "data": [0]}
+    snapshot = read_snapshot(json.dumps({"values": {"when": node}}), ["when"])
+    assert "when" not in snapshot.values
+    assert "unknown time zone 'Mars/Olympus'" in snapshot.refused["when"]

@@ -17,18 +17,26 @@ Protocol (one JSON object per line; requests on stdin, replies on the original s
 
 - ``{"op": "setup", "prefix": [source, ...], "cells": [{"id", "source", "needs"}, ...]}``
   → ``{"ok": true}`` or ``{"ok": false, "error": "..."}``
-- ``{"op": "grade", "snapshots": {cell_id: text}, "not_run": {cell_id: reason}, "timeout": s}``
-  → one ``{"result": {...}}`` per cell as it finishes, then ``{"done": "ok" | "timeout" | "crashed ..."}``
+- ``{"op": "grade", "snapshots": {cell_id: text}, "not_run": {cell_id: reason},
+  "unstored": {cell_id: {name: reason}}, "timeout": s}``
+  → one ``{"result": {...}}`` per cell as it finishes (with ``"failure"`` when the clean room
+  could not check it), then ``{"done": "ok" | "ran past …" | "crashed: …", "traceback": …}``.
+
+Nothing that goes wrong while checking one learner may pass for a result: a cell the
+clean room cannot check gets an error output saying why, and a child that dies sends its
+error (``{"crashed": …}``, relayed as the ``done`` line with its traceback) and exits non-zero.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import signal
 import sys
 import time
+import traceback
 from typing import Any
 
 from IPython.core.displayhook import DisplayHook
@@ -36,7 +44,8 @@ from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
-from grader.engine.values import Invalid, read_snapshot
+from cxacademy.text import t
+from grader.engine.values import Invalid, Snapshot, read_snapshot
 
 PLAIN_DATA = ("the grader checks answers stored as plain data: numbers, text, True/False, None, lists, tuples, "
               "sets and dicts of these, NumPy values, or pandas Series/DataFrame/Index")
@@ -153,14 +162,15 @@ class Injector:
     def __init__(self, shell: CleanShell) -> None:
         self.shell, self.fingerprints = shell, {}
 
-    def inject(self, text: str | None, needs: list[str]) -> tuple[dict[str, str], list[str]]:
-        """Inject a snapshot; return the refused names (with reasons) and notes."""
+    def inject(self, text: str | None, needs: list[str]) -> dict[str, str]:
+        """Inject a snapshot; return the refused names with reasons (all of them when it cannot be read)."""
         if text is None:
-            return {}, []
+            return {}
         try:
             snapshot = read_snapshot(text, needs)
         except Invalid as error:
-            return {}, [f"the answers taken before this cell could not be read: {error}"]
+            snapshot = Snapshot(refused={name: f"the answers taken before this cell could not be read: {error}"
+                                         for name in needs})
         for name, value in snapshot.values.items():
             fingerprint = snapshot.fingerprints[name]
             if self.fingerprints.get(name) != fingerprint:
@@ -169,23 +179,62 @@ class Injector:
         for name in [*snapshot.missing, *snapshot.refused]:
             if self.fingerprints.pop(name, None) is not None:
                 self.shell.user_ns.pop(name, None)
-        return snapshot.refused, []
+        return snapshot.refused
 
 
-def _explain_refused(outputs: list[dict[str, Any]], refused: dict[str, str]) -> list[dict[str, Any]]:
-    """A NameError on an answer that was not plain data says so, instead of 'not defined'."""
+def _explain_name_errors(outputs: list[dict[str, Any]], reasons: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+    """A NameError on an answer the grader knows the story of says that story (``name → (ename, message)``)."""
     for output in outputs:
         if output["output_type"] != "error" or output["ename"] != "NameError":
             continue
-        for name, reason in refused.items():
+        for name, (ename, message) in reasons.items():
             if f"'{name}'" in output["evalue"]:
-                output.update(ename="AnswerNotCheckable", evalue=f"{reason}: {PLAIN_DATA}.",
-                              traceback=[f"AnswerNotCheckable: {reason}: {PLAIN_DATA}."])
+                output.update(ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
     return outputs
 
 
+def _error_output(ename: str, message: str) -> dict[str, Any]:
+    return {"output_type": "error", "ename": ename, "evalue": message, "traceback": [f"{ename}: {message}"]}
+
+
 def not_run_output(reason: str) -> dict[str, Any]:
-    return {"output_type": "error", "ename": "TestNotRun", "evalue": reason, "traceback": [f"TestNotRun: {reason}"]}
+    return _error_output("TestNotRun", reason)
+
+
+def _described(error: BaseException) -> str:
+    """An exception as ``Name: first line of its message``."""
+    return f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:300]}".rstrip(": ")
+
+
+def check_cell(shell: CleanShell, injector: Injector, cell: dict, request: dict) -> dict[str, Any]:
+    """Run one trusted cell with the learner's answers: its outputs as a kernel reports them, and notes."""
+    reason = request["not_run"].get(cell["id"])
+    if reason:
+        return {"id": cell["id"], "outputs": [not_run_output(reason)], "execution_count": None, "notes": []}
+    refused = injector.inject(request["snapshots"].get(cell["id"]), cell["needs"])
+    notes = list(dict.fromkeys(f"{why}, so it could not be checked" for why in refused.values()))
+    reasons = {name: ("AnswerNotStored", why) for name, why in request["unstored"].get(cell["id"], {}).items()}
+    reasons.update({name: ("AnswerNotCheckable", f"{why}: {PLAIN_DATA}.") for name, why in refused.items()})
+    count = shell.execution_count
+    outputs = _explain_name_errors(run_cell(shell, cell["source"]), reasons)
+    return {"id": cell["id"], "outputs": outputs, "execution_count": count, "notes": notes}
+
+
+def _not_checked(cell_id: str, error: BaseException) -> dict[str, Any]:
+    """The result of a cell the clean room failed on: an error output that says so, never a pass."""
+    traceback.print_exc()
+    message = t("engine.could_not_check", error=_described(error))
+    return {"id": cell_id, "outputs": [_error_output("GraderError", message)], "execution_count": None,
+            "notes": [], "failure": message}
+
+
+def _result_line(result: dict[str, Any]) -> bytes:
+    """One result as a protocol line; outputs JSON cannot encode (nested too deeply) become the reason why."""
+    try:
+        text = json.dumps({"result": result}, default=repr)
+    except (ValueError, TypeError, RecursionError) as error:
+        text = json.dumps({"result": {**_not_checked(result["id"], error), "seconds": result["seconds"]}})
+    return (text + "\n").encode()
 
 
 def grade_child(shell: CleanShell, cells: list[dict], request: dict, channel: int) -> None:
@@ -193,41 +242,55 @@ def grade_child(shell: CleanShell, cells: list[dict], request: dict, channel: in
     injector = Injector(shell)
     for cell in cells:
         started = time.perf_counter()
-        reason = request["not_run"].get(cell["id"])
-        notes: list[str] = []
-        count = None
-        if reason:
-            outputs = [not_run_output(reason)]
-        else:
-            refused, notes = injector.inject(request["snapshots"].get(cell["id"]), cell["needs"])
-            notes += [f"{reason}, so it could not be checked" for reason in refused.values()]
-            count = shell.execution_count
-            outputs = _explain_refused(run_cell(shell, cell["source"]), refused)
-        result = {"id": cell["id"], "outputs": outputs, "execution_count": count,
-                  "notes": notes, "seconds": round(time.perf_counter() - started, 3)}
-        os.write(channel, (json.dumps({"result": result}, default=repr) + "\n").encode())
+        try:
+            result = check_cell(shell, injector, cell, request)
+        except Exception as error:  # noqa: BLE001 - a cell the clean room cannot check must still get a result
+            result = _not_checked(cell["id"], error)
+        result["seconds"] = round(time.perf_counter() - started, 3)
+        os.write(channel, _result_line(result))
 
 
-def _relay(reader: int, pid: int, timeout: float, reply) -> str:
-    """Forward the child's lines until it exits or runs out of time; return how it ended."""
-    deadline, pending = time.monotonic() + timeout, b""
+def _child(shell: CleanShell, cells: list[dict], request: dict, channel: int) -> int:
+    """The forked child's whole life; its exit status. A crash is told on the channel and in the log (stderr)."""
+    try:
+        grade_child(shell, cells, request, channel)
+        return 0
+    except BaseException as error:  # noqa: BLE001 - whatever kills the child, the grader must hear what it was
+        traceback.print_exc()
+        with contextlib.suppress(BaseException):
+            crash = {"crashed": _described(error), "traceback": traceback.format_exc()}
+            os.write(channel, (json.dumps(crash) + "\n").encode())
+        return 1
+
+
+CRASH_PREFIX = b'{"crashed":'
+
+
+def _relay(reader: int, pid: int, timeout: float, reply) -> tuple[str, str]:
+    """Forward the child's results until it exits or runs out of time; return how it ended, and any traceback."""
+    deadline, pending, crash = time.monotonic() + timeout, b"", None
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0 or not select.select([reader], [], [], remaining)[0]:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            return "timeout"
+            return f"ran past its {timeout:g} s time limit and was stopped", ""
         chunk = os.read(reader, 1 << 16)
         if not chunk:
             break
         *lines, pending = (pending + chunk).split(b"\n")
         for line in lines:
-            reply.write(line.decode() + "\n")
+            if line.startswith(CRASH_PREFIX):
+                crash = json.loads(line)
+            else:
+                reply.write(line.decode() + "\n")
         reply.flush()
     _, status = os.waitpid(pid, 0)
+    if crash:
+        return f"crashed: {crash['crashed']}", crash["traceback"]
     if os.WIFSIGNALED(status):
-        return f"crashed (signal {os.WTERMSIG(status)})"
-    return "ok" if os.WEXITSTATUS(status) == 0 else f"crashed (exit status {os.WEXITSTATUS(status)})"
+        return f"crashed (signal {os.WTERMSIG(status)})", ""
+    return ("ok" if os.WEXITSTATUS(status) == 0 else f"crashed (exit status {os.WEXITSTATUS(status)})"), ""
 
 
 def grade(shell: CleanShell, cells: list[dict], request: dict, reply) -> None:
@@ -238,16 +301,17 @@ def grade(shell: CleanShell, cells: list[dict], request: dict, reply) -> None:
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
+        status = 1
         try:
-            grade_child(shell, cells, request, writer)
+            status = _child(shell, cells, request, writer)
         finally:
-            os._exit(0)
+            os._exit(status)
     os.close(writer)
     try:
-        ending = _relay(reader, pid, float(request["timeout"]), reply)
+        ending, crash_traceback = _relay(reader, pid, float(request["timeout"]), reply)
     finally:
         os.close(reader)
-    reply.write(json.dumps({"done": ending}) + "\n")
+    reply.write(json.dumps({"done": ending, "traceback": crash_traceback}) + "\n")
     reply.flush()
 
 

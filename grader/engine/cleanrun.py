@@ -26,10 +26,11 @@ SLACK_SECONDS = 60.0
 
 @dataclass
 class CleanResult:
-    """One learner's clean run: a result per trusted cell, and how the run ended."""
+    """One learner's clean run: a result per trusted cell, how the run ended, and the traceback if it crashed."""
 
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     ending: str = "ok"
+    traceback: str = ""
 
 
 class CleanRoom:
@@ -78,12 +79,18 @@ class CleanRoom:
                                f"room where tests run: {why}. Fix the source notebook, release it, autograde again.")
         self._ready = True
 
-    def grade(self, snapshots: dict[str, str], not_run: dict[str, str], timeout: float) -> CleanResult:
-        """Run the trusted cells with one learner's answers; never raises for the learner's sake."""
+    def grade(self, snapshots: dict[str, str], not_run: dict[str, str], unstored: dict[str, dict[str, str]],
+              timeout: float) -> CleanResult:
+        """Run the trusted cells with one learner's answers; never raises for the learner's sake.
+
+        ``not_run``: cells the learner's kernel never reached, with why; ``unstored``: per
+        cell, the names it reads that a failed learner cell never stored, with why.
+        """
         self._await_setup()
         result = CleanResult()
         try:
-            self._send({"op": "grade", "snapshots": snapshots, "not_run": not_run, "timeout": timeout})
+            self._send({"op": "grade", "snapshots": snapshots, "not_run": not_run, "unstored": unstored,
+                        "timeout": timeout})
         except OSError:
             result.ending = "the clean room had stopped"
             self._restart()
@@ -95,7 +102,7 @@ class CleanRoom:
                 self._restart()
                 return result
             if "done" in reply:
-                result.ending = reply["done"]
+                result.ending, result.traceback = reply["done"], reply.get("traceback", "")
                 return result
             result.results[reply["result"]["id"]] = reply["result"]
 

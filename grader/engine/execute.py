@@ -19,8 +19,11 @@ score, save — with this preprocessor in place of ``Execute``. For one notebook
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import json
 import os
+import re
 import signal
 import sys
 import time
@@ -28,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
@@ -37,11 +42,14 @@ from nbformat import NotebookNode, from_dict
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import determine_grade
+from traitlets import default
 
+from cxacademy.text import t
 from grader.engine import snapshot
 from grader.engine.cleanrun import CleanResult
-from grader.engine.plan import NotebookPlan, TrustedCell
-from grader.engine.sandbox import Sandbox
+from grader.engine.plan import NotebookPlan, TrustedCell, bound_names, python_source
+from grader.engine.sandbox import KERNEL_DIR, Sandbox
+from grader.grades import question_of
 
 SNAPSHOT, LEARNER, VISIBLE_TEST = "snapshot", "learner cell", "visible test"
 
@@ -100,11 +108,19 @@ class LearnerBox:
 
 @dataclass
 class LearnerRun:
-    """What the learner's kernel did: snapshots, its own test verdicts, and why it stopped early."""
+    """What the learner's kernel did: snapshots, its own test verdicts, and why it stopped early.
+
+    ``unstored`` says, per trusted cell, which names it reads were never stored because the
+    learner cell that stores them was stopped or raised, and why: the clean room turns the
+    test's bare ``NameError`` into that sentence. ``failed_names`` is the running account
+    it is taken from (name → why its cell failed; a later cell that stores it clears it).
+    """
 
     snapshots: dict[str, str] = field(default_factory=dict)
     visible_scores: dict[str, float | None] = field(default_factory=dict)
     reached: set[str] = field(default_factory=set)
+    unstored: dict[str, dict[str, str]] = field(default_factory=dict)
+    failed_names: dict[str, str] = field(default_factory=dict)
     stop_reason: str | None = None
     events: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -123,24 +139,53 @@ class NotebookReport:
     clean_seconds: float = 0.0
 
 
+MESSAGE_OVERHEAD = 1 << 20
+KERNEL_CONNECTION = "kernel.json"
+
+
+class CappedKernelClient(AsyncKernelClient):
+    """A kernel client whose sockets drop, unread, every message over its manager's ``message_cap``.
+
+    libzmq refuses such a message from its size header (ZMQ's MAXMSGSIZE) and drops the
+    connection, which reconnects: the grader never receives or parses what it would refuse.
+    """
+
+    @default("context")
+    def _capped_context(self) -> zmq.asyncio.Context:
+        self._created_context = True
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, self.parent.message_cap)
+        return context
+
+
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel starts inside the learner's bubblewrap sandbox."""
+    """A kernel manager whose kernel starts inside the learner's bubblewrap sandbox.
+
+    The kernel reads its own copy of the connection file, which names the socket folder by
+    its path inside the sandbox (``KERNEL_DIR``): no host path reaches the learner.
+    """
 
     def __init__(self, sandbox: Sandbox, box: LearnerBox, **kwargs: Any) -> None:
         super().__init__(transport="ipc", ip=str(box.ipc / "kernel"), transport_encryption="disabled",
-                         connection_file=str(box.ipc / "kernel.json"), **kwargs)
+                         connection_file=str(box.folder / KERNEL_CONNECTION), **kwargs)
         self._sandbox, self._box = sandbox, box
+        self.client_factory, self.message_cap = CappedKernelClient, sandbox.limits.snapshot_bytes + MESSAGE_OVERHEAD
         self._kernel_spec = KernelSpec(
             argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             display_name="Python 3 (sandboxed)", language="python", interrupt_mode="message", env={}, metadata={})
 
     def write_connection_file(self, **kwargs: Any) -> None:
         super().write_connection_file(**kwargs)
-        self._sandbox.hand_over(Path(self.connection_file), self._box.uid)
+        info = json.loads(Path(self.connection_file).read_text())
+        inside = self._box.ipc / KERNEL_CONNECTION
+        inside.write_text(json.dumps({**info, "ip": str(KERNEL_DIR / "kernel")}))
+        self._sandbox.hand_over(inside, self._box.uid)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        argv = super().format_kernel_cmd(extra_arguments)
-        return self._sandbox.learner_command(argv, self._box.uid, self._box.files, self._box.workdir, [self._box.ipc])
+        argv = [str(KERNEL_DIR / KERNEL_CONNECTION) if arg == self.connection_file else arg
+                for arg in super().format_kernel_cmd(extra_arguments)]
+        return self._sandbox.learner_command(argv, self._box.uid, self._box.files, self._box.workdir, [],
+                                             kernel_dir=self._box.ipc)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         with self._box.log.open("ab") as log:
@@ -182,7 +227,11 @@ def _content_size(content: dict[str, Any]) -> int:
 
 
 def _limit_hit(outputs: list[NotebookNode], memory_bytes: int) -> str | None:
-    """Which sandbox limit an error output shows was reached, in words."""
+    """Which sandbox limit an error output shows was reached, in words.
+
+    The per-cell time limit is not read from outputs (learner code can raise an error of
+    any name): ``SandboxedExecute`` knows when it stopped a cell itself.
+    """
     for output in outputs:
         if output.get("output_type") != "error":
             continue
@@ -191,9 +240,38 @@ def _limit_hit(outputs: list[NotebookNode], memory_bytes: int) -> str | None:
         if output.get("ename") in ("BlockingIOError", "OSError") and "Resource temporarily unavailable" in \
                 output.get("evalue", ""):
             return "hit the process limit (no more processes or threads allowed)"
-        if output.get("ename") == "CellTimeoutError":
-            return "ran past the per-cell time limit and was interrupted"
     return None
+
+
+def _first_error(outputs: list[NotebookNode]) -> str | None:
+    """The first error output as ``Name: message`` on one line, or None."""
+    for output in outputs:
+        if output.get("output_type") == "error":
+            text = f"{output.get('ename', '')}: {output.get('evalue', '')}".strip(": ")
+            return (text.splitlines() or ["an error"])[0][:300]
+    return None
+
+
+_ASSIGNED = re.compile(r"^([A-Za-z_]\w*)\s*=(?!=)", re.MULTILINE)
+
+
+def stored_names(source: str) -> set[str]:
+    """Names a learner cell stores at module level; for code that does not parse, its plain ``name = …`` lines.
+
+    A cell with a syntax error stores nothing, which is exactly why its test fails: the
+    lines it meant to assign say which names that failure explains.
+    """
+    try:
+        return bound_names(ast.parse(python_source(source)))
+    except SyntaxError:
+        return set(_ASSIGNED.findall(source))
+
+
+def _cell_words(step: Step) -> str:
+    """How a learner cell is named to its author: by its question when it is an answer cell."""
+    if step.cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+        return t("engine.answer_cell", question=question_of(step.label).upper())
+    return t("engine.other_cell", label=step.label)
 
 
 class SandboxedExecute(Execute):
@@ -212,9 +290,12 @@ class SandboxedExecute(Execute):
                 session.sandbox_failed = True
                 raise
             started = time.perf_counter()
-            clean = session.cleanroom(notebook_id).grade(run.snapshots, _not_run(plan, run),
+            clean = session.cleanroom(notebook_id).grade(run.snapshots, _not_run(plan, run), run.unstored,
                                                          session.limits.clean_seconds)
             report.clean_seconds = time.perf_counter() - started
+            if clean.traceback:
+                with box.log.open("a", encoding="utf-8") as log:
+                    log.write(f"\n--- the clean room crashed ---\n{clean.traceback}")
         report.learner_seconds, report.stop_reason, report.events = run.seconds, run.stop_reason, run.events
         _merge(nb, plan, run, clean, report)
         session.record(report)
@@ -224,6 +305,7 @@ class SandboxedExecute(Execute):
         steps = build_steps(nb, plan)
         self._steps, self._limits, self._output_bytes, self._truncated = steps, session.limits, 0, False
         self._run, self._box = LearnerRun(), box
+        self._step_started, self._timed_out = time.monotonic(), None
         km = SandboxedKernelManager(session.sandbox, box, config=self.config)
         NotebookClient.__init__(self, new_notebook(cells=[step.cell for step in steps]), km)
         self.shutdown_kernel = "immediate"
@@ -249,10 +331,8 @@ class SandboxedExecute(Execute):
         except DeadKernelError:
             self._run.stop_reason = self._run.stop_reason or (
                 f"the kernel stopped while running {self._current.label} (the code exited, was killed, or crashed)")
-        except CellControlSignal as signal_:
-            self._run.stop_reason = self._run.stop_reason or (
-                f"the kernel stopped responding while running {self._current.label} "
-                f"({str(signal_).splitlines()[0]})")
+        except CellControlSignal:
+            self._run.stop_reason = self._run.stop_reason or self._unresponsive()
         except Exception as error:  # noqa: BLE001 - whatever the kernel sends, the learner is graded on what ran
             self._run.stop_reason = self._run.stop_reason or (
                 f"the grader could not follow the kernel while running {self._current.label} "
@@ -270,6 +350,25 @@ class SandboxedExecute(Execute):
             self._run.stop_reason = f"the code in {self._current.label} made the kernel exit (exit() or quit())"
             raise LearnerExit()
 
+    async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> dict | None:
+        """nbclient's per-cell timeout (interrupt the kernel), remembered so the cell's account is true."""
+        self._timed_out, message = timeout, t("engine.timeout_output", limit=timeout)
+        self.error_on_timeout = {"ename": "CellTimeoutError", "evalue": message,
+                                 "traceback": [f"CellTimeoutError: {message}"]}
+        return await super()._async_handle_timeout(timeout, cell)
+
+    def _unresponsive(self) -> str:
+        """Why nbclient gave up on the kernel mid-cell, in words that are true.
+
+        nbclient raises when a cell's output does not end within ``iopub_timeout`` s, after
+        the per-cell limit's interrupt or after the kernel's reply, and its message names only
+        that wait ("timed out after 4 seconds"), not the limit or how long the cell ran.
+        """
+        seconds = time.monotonic() - self._step_started
+        if self._timed_out is not None:
+            return t("engine.ignored_interrupt", label=self._current.label, limit=self._timed_out, seconds=seconds)
+        return t("engine.unresponsive", label=self._current.label, wait=self.iopub_timeout, seconds=seconds)
+
     def _stop_wall_clock(self) -> None:
         self._run.stop_reason = (f"the notebook ran past its whole-notebook time limit "
                                  f"({self._limits.wall_seconds:g} s) during {self._current.label} and was stopped")
@@ -282,13 +381,19 @@ class SandboxedExecute(Execute):
                 self._run.reached.add(step.trusted.id)
                 continue
             if step.kind == SNAPSHOT:
-                step.cell.source = snapshot.snippet(step.trusted.needs, self._limits.snapshot_items)
+                step.cell.source = snapshot.snippet(step.trusted.needs, self._limits.snapshot_items,
+                                                    self._limits.snapshot_bytes)
+            self._step_started, self._timed_out = time.monotonic(), None
             await self.async_execute_cell(step.cell, index, store_history=step.kind != SNAPSHOT)
-            self._after_step(step)
+            self._after_step(step, time.monotonic() - self._step_started)
 
-    def _after_step(self, step: Step) -> None:
+    def _after_step(self, step: Step, seconds: float) -> None:
         if step.kind == SNAPSHOT:
             self._run.reached.add(step.trusted.id)
+            failed = {name: self._run.failed_names[name] for name in step.trusted.needs
+                      if name in self._run.failed_names}
+            if failed:
+                self._run.unstored[step.trusted.id] = failed
             texts = [out.data[snapshot.MIME] for out in step.cell.outputs
                      if out.get("output_type") == "display_data" and snapshot.MIME in out.get("data", {})]
             if texts and len(texts[-1]) <= self._limits.snapshot_bytes:
@@ -303,9 +408,23 @@ class SandboxedExecute(Execute):
             return
         if step.kind == VISIBLE_TEST:
             self._run.visible_scores[step.trusted.id] = _score(step.cell, step.trusted)
-        limit = _limit_hit(step.cell.outputs, self._limits.memory_bytes)
+        limit = t("engine.stopped_at_limit", limit=self._timed_out, seconds=seconds) if self._timed_out is not None \
+            else _limit_hit(step.cell.outputs, self._limits.memory_bytes)
         if limit:
             self._run.events.append(f"{step.label} {limit}")
+        if step.kind == LEARNER:
+            self._account_names(step, limit)
+
+    def _account_names(self, step: Step, limit: str | None) -> None:
+        """Remember which names a failed learner cell left unstored, and why; a cell that ran clears its names."""
+        error = _first_error(step.cell.outputs)
+        failure = limit or (error and t("engine.raised", error=error))
+        for name in stored_names(step.cell.source):
+            if failure:
+                self._run.failed_names[name] = t("engine.never_stored", cell=_cell_words(step), failure=failure,
+                                                 name=name)
+            else:
+                self._run.failed_names.pop(name, None)
 
     def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> NotebookNode | None:
         """Keep learner output within the notebook's output budget; snapshots have their own cap."""
@@ -349,16 +468,19 @@ def _merge(nb: NotebookNode, plan: NotebookPlan, run: LearnerRun, clean: CleanRe
             continue
         result = clean.results.get(trusted.id)
         if result is None:
-            reason = f"the clean re-run of the tests ended early ({clean.ending}); this test has no result"
+            reason = t("engine.no_result", ending=clean.ending)
             cell.outputs = [new_output("error", ename="GraderError", evalue=reason, traceback=[f"GraderError: {reason}"])]
             report.flags.append((trusted.id, reason))
             continue
         cell.outputs = [from_dict(output) for output in result["outputs"]]
         cell.execution_count = result.get("execution_count")
         report.notes += [note for note in result.get("notes", []) if note not in report.notes]
+        if result.get("failure"):
+            report.flags.append((trusted.id, f"{trusted.id}: {result['failure']}"))
         _compare(trusted, run, _score(cell, trusted), report)
     if clean.ending != "ok":
-        report.events.append(f"the clean re-run of the tests ended: {clean.ending}")
+        where = " (its traceback is at the end of this learner's log)" if clean.traceback else ""
+        report.events.append(f"the clean re-run of the tests ended: {clean.ending}{where}")
 
 
 def _compare(trusted: TrustedCell, run: LearnerRun, honest: float | None, report: NotebookReport) -> None:

@@ -45,6 +45,8 @@ def read_snapshot(text: str, wanted: list[str]) -> Snapshot:
         document = json.loads(text)
     except ValueError as error:
         raise Invalid(f"the snapshot is not JSON ({error})") from None
+    except RecursionError:
+        raise Invalid("the snapshot nests too deeply to read") from None
     if not isinstance(document, dict):
         raise Invalid("the snapshot is not a JSON object")
     snapshot = Snapshot(missing=[name for name in _names(document.get("missing")) if name in wanted])
@@ -167,7 +169,10 @@ def _pandas_values(spec: dict, depth: int):
     zone = _TZ_DTYPE.match(dtype) if isinstance(dtype, str) else None
     if zone:
         naive = _numpy_array({"dtype": f"datetime64[{zone.group(1)}]", "data": spec.get("data")}, depth)
-        return pd.DatetimeIndex(naive).tz_localize("UTC").tz_convert(zone.group(2)).array
+        try:
+            return pd.DatetimeIndex(naive).tz_localize("UTC").tz_convert(zone.group(2)).array
+        except KeyError:
+            raise Invalid(f"unknown time zone {zone.group(2)!r}") from None
     if isinstance(dtype, str) and _EXTENSION_DTYPE.match(dtype):
         data = spec.get("data")
         if not isinstance(data, list):
