@@ -3,6 +3,10 @@
 release → accept → autograde → feedback → export / report, each on the course
 directory (default: the repository's assignments/), and demo to run them all on the
 shipped demo cohort.
+
+Learner ids, file names and grading messages quote what learners handed in: every such
+line or table cell is printed through ``grader.safe_text.one_line``, and saved logs through
+``quoted_block``, so a submission cannot recolour, clear or forge the instructor's output.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from grader.grades import NEEDS_MANUAL, export_grades, learner_table, save_autog
 from grader.intake import Intake, accept as accept_inbox
 from grader.prove import prove as prove_assignment, wrong_answers_file
 from grader.report import write_report
+from grader.safe_text import one_line, quoted_block
 
 DEMO_COHORTS = DEFAULT_COURSE_DIR / "demo_cohort"
 
@@ -59,7 +64,7 @@ def _progress(items: list[str], description: str) -> tqdm:
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
     """A plain-text table that reads the same in a terminal, a CI log or an e-mail."""
-    cells = [headers, *[[str(value) for value in row] for row in rows]]
+    cells = [headers, *[[one_line(value) for value in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * width for width in widths))
@@ -72,7 +77,7 @@ def _save_logs(course: Course, assignment: str, step: str, results: list[StepRes
         if not result.ok:
             path = course.reports_dir(assignment) / "logs" / f"{result.learner}-{step}.log"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(result.log, encoding="utf-8")
+            path.write_text(quoted_block(result.log), encoding="utf-8")
 
 
 @app.command()
@@ -90,7 +95,8 @@ def _release(course: Course, names: list[str]) -> None:
     for name in names:
         folder = course.release(name)
         stamp_release(course, name)
-        typer.echo(f"Released {name} → {folder}")
+        outbound = course.publish(name)
+        typer.echo(f"Released {name} → {folder}; learners fetch it from {outbound}")
 
 
 def _echo_intake(intake: Intake) -> None:
@@ -98,13 +104,13 @@ def _echo_intake(intake: Intake) -> None:
     typer.echo(_table(rows, ["learner", "intake", "notebook"]))
     for outcome in intake.outcomes:
         if outcome.message_matters:
-            typer.echo(f"{outcome.learner}: {outcome.message}")
+            typer.echo(one_line(f"{outcome.learner}: {outcome.message}"))
         for warning in outcome.warnings:
-            typer.secho(f"{outcome.learner}: warning: {warning}", fg=typer.colors.YELLOW)
+            typer.secho(one_line(f"{outcome.learner}: warning: {warning}"), fg=typer.colors.YELLOW)
         for note in outcome.notes:
-            typer.echo(f"{outcome.learner}: note: {note}")
+            typer.echo(one_line(f"{outcome.learner}: note: {note}"))
     for note in intake.inbox_notes:
-        typer.echo(f"note: {note}")
+        typer.echo(one_line(f"note: {note}"))
 
 
 @app.command()
@@ -146,7 +152,7 @@ def _echo_summary(course: Course, assignment: str) -> None:
     typer.echo(_table(rows, ["learner", "status", "score"]))
     for row in table.itertuples():
         if row.notes:
-            typer.echo(f"{row.learner}: {row.notes}")
+            typer.echo(one_line(f"{row.learner}: {row.notes}"))
 
 
 @app.command()
@@ -188,7 +194,7 @@ def feedback(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url
     course = _course(course_dir, db_url)
     results = _feedback(course, assignment)
     for result in results:
-        typer.echo(f"{result.learner}: {result.message}")
+        typer.echo(one_line(f"{result.learner}: {result.message}"))
 
 
 @app.command()
@@ -218,8 +224,10 @@ def report(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: 
 
 @app.command()
 @_reports_errors
-def prove(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR) -> None:
-    """Check an assignment's tests: solution full marks, blank zero, each wrong answer its promised loss."""
+def prove(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR,
+          workers: Annotated[int, typer.Option("--workers", "-w", min=1,
+                                               help="Adversarial answers graded at once.")] = 2) -> None:
+    """Check an assignment's tests: solution full marks, blank zero, each wrong and adversarial answer its loss."""
     course = Course(course_dir)
     course.check_assignment(assignment)
     source = course.root / course.coursedir.source_directory
@@ -227,9 +235,15 @@ def prove(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR) -> None:
         raise GradingError(f"{assignment} declares no typical wrong answers: write "
                            f"{wrong_answers_file(source, assignment)} (see CONTRIBUTING.md), then prove it.")
     with tempfile.TemporaryDirectory(prefix="cx-prove-") as workdir:
-        proof = prove_assignment(assignment, source, Path(workdir) / "course")
+        proof = prove_assignment(assignment, source, Path(workdir) / "course", workers=workers)
+    typer.echo("Generic adversarial answers (what each lost in its own question):")
+    for finding in proof.attack.findings:
+        typer.secho(f"  {finding.line()}", fg=typer.colors.RED if finding.problem else None)
+    for skipped in proof.attack.skipped:
+        typer.echo(f"  skip  {skipped.title}: {skipped.reason}")
+    typer.echo(proof.timing())
     typer.echo(proof.summary())
-    for problem in proof.problems:
+    for problem in [*proof.problems, *proof.attack.problems]:
         typer.secho(f"problem: {problem}", fg=typer.colors.RED)
     if not proof.proven:
         raise typer.Exit(1)

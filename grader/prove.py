@@ -6,13 +6,19 @@ one assignment this module grades, on a throwaway course directory:
 - the source solution — it must earn every autograded point;
 - the released notebook untouched — it must earn none, and grading must finish;
 - every typical wrong answer declared in ``assignments/wrong_answers/<assignment>.toml``
-  — each must lose exactly the points it declares, cell by cell, and no others.
+  — each must lose exactly the points it declares, cell by cell, and no others;
+- the generic adversarial answers nobody writes (``grader.adversary``): empty containers,
+  the right shape full of zeros, the right values under the wrong labels, one column or
+  element changed — each must lose its question's value points.
 
+The first three are graded one by one with plain nbgrader, the reference the engine is
+compared with; the adversarial cohort, several times larger, through the grading engine.
 Adding an assignment means writing its wrong answers; nothing here changes.
 """
 
 from __future__ import annotations
 
+import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +28,7 @@ import nbformat
 import pandas as pd
 
 from grader import notebooks
+from grader.adversary import Attack, attack
 from grader.course import Course
 
 SOLUTION, BLANK = "solution", "blank"
@@ -52,18 +59,27 @@ class Proof:
     scores: pd.DataFrame
     problems: list[str] = field(default_factory=list)
     caught: int = 0
+    attack: Attack = field(default_factory=Attack)
+    typical_seconds: float = 0.0
 
     @property
     def proven(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.attack.problems
 
     def summary(self) -> str:
         questions = self.scores.loc[self.scores["kind"] == "autograded", "cell"].nunique()
+        problems = len(self.problems) + len(self.attack.problems)
         return (
             f"{self.assignment}: {questions} autograded test cells worth {self.autograded_points:g} points; "
             f"{self.caught}/{len(self.wrong_answers)} wrong answers lose exactly their points; "
-            + ("proven" if self.proven else f"{len(self.problems)} problem(s)")
+            f"{self.attack.summary()}; " + ("proven" if self.proven else f"{problems} problem(s)")
         )
+
+    def timing(self) -> str:
+        """How long each part took: the adversarial answers' share of a proof is worth watching."""
+        return (f"proof took {self.typical_seconds + self.attack.seconds:.0f} s: solution, blank and typical wrong "
+                f"answers {self.typical_seconds:.0f} s (plain nbgrader, one by one), generic adversarial answers "
+                f"{self.attack.seconds:.0f} s (engine)")
 
 
 def wrong_answers_file(source_dir: Path, assignment: str) -> Path:
@@ -104,8 +120,9 @@ def _check(proof: Proof, learner: str, lost_expected: dict[str, float], label: s
     return len(proof.problems) == before
 
 
-def prove(assignment: str, source_dir: Path, workdir: Path) -> Proof:
-    """Grade solution, blank and wrong answers of one assignment in ``workdir`` and compare."""
+def prove(assignment: str, source_dir: Path, workdir: Path, workers: int = 2) -> Proof:
+    """Grade solution, blank, wrong and adversarial answers of one assignment in ``workdir`` and compare."""
+    started = time.perf_counter()
     wrong = load_wrong_answers(wrong_answers_file(source_dir, assignment))
     course = Course.create(workdir, source_dir, [assignment])
     for learner, notebook in _learner_notebooks(course, assignment, wrong):
@@ -123,4 +140,6 @@ def prove(assignment: str, source_dir: Path, workdir: Path) -> Proof:
     proof.caught = sum(
         _check(proof, answer.learner, answer.loses, f"wrong answer {answer.name!r}") for answer in wrong
     )
+    proof.typical_seconds = time.perf_counter() - started
+    proof.attack = attack(course, assignment, workers=workers)
     return proof

@@ -3,6 +3,9 @@
 For each source assignment: the solution earns full autograded marks, the released
 notebook earns zero and grading finishes, and each typical wrong answer declared in
 ``assignments/wrong_answers/<assignment>.toml`` loses exactly the points it promises.
+The generic adversarial answers (grader/adversary.py) each lose their question's value
+points: every stored value, column and element is compared with the data by some test.
+One proof per assignment serves both checks.
 """
 
 from __future__ import annotations
@@ -10,18 +13,28 @@ from __future__ import annotations
 import pytest
 
 from grader import notebooks
-from grader.prove import load_wrong_answers, prove, wrong_answers_file
+from grader.prove import Proof, load_wrong_answers, prove, wrong_answers_file
 from tests_support import REPO, assignments
 
 SOURCE = REPO / "assignments" / "source"
 
 
+@pytest.fixture(scope="module", params=assignments())
+def proof(request, tmp_path_factory) -> Proof:
+    proven = prove(request.param, SOURCE, tmp_path_factory.mktemp(request.param) / "course")
+    print(proven.summary(), proven.timing(), sep="\n")
+    return proven
+
+
 @pytest.mark.nbgrader
-@pytest.mark.parametrize("assignment", assignments())
-def test_assignment_proves_its_tests(assignment, tmp_path):
-    proof = prove(assignment, SOURCE, tmp_path / "course")
-    print(proof.summary())
-    assert proof.proven, "\n".join(proof.problems)
+def test_solution_blank_and_typical_wrong_answers_score_as_promised(proof):
+    assert not proof.problems, "\n".join(proof.problems)
+
+
+@pytest.mark.nbgrader
+def test_generic_adversarial_answers_lose_their_points(proof):
+    assert proof.attack.findings, f"{proof.assignment}: no generic adversarial answer was graded"
+    assert not proof.attack.problems, "\n".join(proof.attack.problems)
 
 
 @pytest.mark.parametrize("assignment", assignments())

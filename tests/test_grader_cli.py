@@ -102,7 +102,7 @@ def test_the_whole_grading_cycle(course, tmp_path):
                     "Intake problems"):
         assert f">{heading}</h2>" in html
     assert html.count("data:image/png;base64,") == 2
-    assert "the answer cell raised ZeroDivisionError: division by zero" in html
+    assert "raised ZeroDivisionError: division by zero, so `answer` was never stored" in html
     for learner in ("broken", "empty", "absent", "misnamed"):
         assert f"<td>{learner}</td>" in html
 
