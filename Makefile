@@ -38,11 +38,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The learner's view: workspace/ holds the lessons (a link to course/) and the assignments the
-# Assignment List fetches; the instructor's nbgrader tools are switched off (deploy/lab/learner/).
+# Assignment List fetches (nbgrader fetches into the server's working folder, hence the cd);
+# the instructor's nbgrader tools are switched off (deploy/lab/learner/).
 lab: setup
 	mkdir -p assignments/exchange workspace
 	test -e workspace/course || ln -s ../course workspace/course
-	JUPYTER_CONFIG_PATH=$(CURDIR)/deploy/lab/learner $(BIN)/jupyter lab $(ROOT_FLAG) \
+	cd workspace && JUPYTER_CONFIG_PATH=$(CURDIR)/deploy/lab/learner $(CURDIR)/$(BIN)/jupyter lab $(ROOT_FLAG) \
 		--ServerApp.root_dir=$(CURDIR)/workspace --LabApp.default_url=/lab/tree/course
 
 # The instructor's view: the whole repository, with Formgrader and Create Assignment.

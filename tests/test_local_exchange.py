@@ -124,13 +124,13 @@ def _page_config(page: str) -> dict:
 
 @pytest.fixture
 def learner_lab(tmp_path):
-    """A real JupyterLab started as `make lab` starts it (which also creates the exchange), on loopback."""
+    """A real JupyterLab started as `make lab` starts it (in the learner's folder, exchange created), on loopback."""
     (REPO / "assignments" / "exchange").mkdir(exist_ok=True)
     port, token = _free_port(), "learner-view-test"
     env = {**os.environ, "JUPYTER_CONFIG_PATH": str(LEARNER_CONFIG)}
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}", "--allow-root"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):

@@ -2,7 +2,7 @@
 
 The learner works in ``workspace/`` at the repository root, JupyterLab's root folder: the
 lessons (``course/``) are linked there, and the Assignment List fetches released assignments
-into it (nbgrader's default ``Exchange.assignment_dir``, the server's root) from the course's
+into it (nbgrader's default ``Exchange.assignment_dir``: the folder the server starts in) from the course's
 exchange, where ``cx-grader release`` put them. Submissions go back to the same
 exchange, where the instructor collects them. Course id and exchange come from the
 course's own config, so the two sides cannot drift apart.
