@@ -24,6 +24,7 @@ from tqdm import tqdm
 from grader.course import DEFAULT_COURSE_DIR, Course, GradingError, StepResult
 from grader.demo_cohort import build_cohort
 from grader.engine.cohort import engine_dir, grade_cohort
+from grader.engine.plan import runnable_plans
 from grader.engine.preflight import stamp_release
 from grader.grades import NEEDS_MANUAL, export_grades, learner_table, save_autograde, up_to_date
 from grader.intake import Intake, accept as accept_inbox
@@ -94,9 +95,14 @@ def _release(course: Course, names: list[str]) -> None:
         raise GradingError(f"No assignments in {course.root / 'source'}: add a source folder first.")
     for name in names:
         folder = course.release(name)
+        in_learner_kernel = [cell.id for plan in runnable_plans(course, name).values()
+                             for cell in plan.learner_kernel_cells]
         stamp_release(course, name)
         outbound = course.publish(name)
         typer.echo(f"Released {name} → {folder}; learners fetch it from {outbound}")
+        if in_learner_kernel:
+            typer.echo(f"  {name}: {', '.join(in_learner_kernel)} run in the learner's sandboxed kernel as declared "
+                       "(hidden parts too, like plain nbgrader), not in the clean room")
 
 
 def _echo_intake(intake: Intake) -> None:

@@ -216,11 +216,11 @@ class Course:
         """Where release, fetch, submit and collect meet (nbgrader's ``Exchange.root``)."""
         return Path(self.config.Exchange.root)
 
-    def submit(self, assignment: str, learner: str, notebook: Path) -> Path:
-        """Place a notebook where nbgrader looks for a learner's submission; no checks."""
+    def submit(self, assignment: str, learner: str, notebook: Path, name: str | None = None) -> Path:
+        """Place a notebook (as ``name``.ipynb, default the assignment's) where nbgrader looks for it; no checks."""
         folder = self.step_dir(self.coursedir.submitted_directory, assignment, learner)
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(notebook, folder / f"{assignment}.ipynb")
+        shutil.copyfile(notebook, folder / f"{name or assignment}.ipynb")
         (folder / "timestamp.txt").write_text(nbgrader_timestamp() + "\n")
         return folder
 

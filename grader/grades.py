@@ -26,7 +26,7 @@ AUTOGRADE_FAILED = "autograde failed"
 NOT_AUTOGRADED = "not autograded yet"
 NOT_GRADED = {
     MALFORMED: "not graded: malformed notebook",
-    AMBIGUOUS: "not graded: several notebooks",
+    AMBIGUOUS: "not graded: which notebook is unclear",
     BAD_NAME: "not graded: folder name is not a learner id",
     NOTHING: "submitted nothing",
 }

@@ -2,7 +2,9 @@
 
 Learners hand in whatever their browser or LMS produced: a renamed notebook, a file
 cut off mid-download, an empty folder, nothing at all. Intake decides, per learner,
-which notebook (if any) nbgrader should grade, says why in words an instructor can
+which notebook (if any) nbgrader should grade — for an assignment of several notebooks,
+each released notebook by its name; a missing one is reported and, as in nbgrader,
+scores 0 — says why in words an instructor can
 act on, and records the outcome in ``reports/<assignment>/intake.json`` for the
 grades export and the report. It never modifies the inbox, and it never overwrites
 an earlier submission: a different one is moved to ``archive/`` first.
@@ -176,7 +178,16 @@ def _accept_learner(course: Course, assignment: str, learner: str, folder: Path 
     return outcome
 
 
+def released_names(course: Course, assignment: str) -> list[str]:
+    """The notebooks an assignment has (its source folder's), by name without ``.ipynb``."""
+    folder = course.root / course.coursedir.source_directory / assignment
+    return sorted(path.stem for path in folder.glob("*.ipynb")) or [assignment]
+
+
 def _take_notebook(course: Course, assignment: str, learner: str, folder: Path) -> IntakeOutcome:
+    names = released_names(course, assignment)
+    if names != [assignment]:
+        return _take_notebooks(course, assignment, learner, folder, names)
     expected = f"{assignment}.ipynb"
     files = _files(folder)
     notebooks = [path for path in files if path.suffix.lower() == ".ipynb"]
@@ -205,6 +216,60 @@ def _take_notebook(course: Course, assignment: str, learner: str, folder: Path) 
         outcome = IntakeOutcome(learner, NOTHING, f"Submitted nothing: the folder is empty. "
                                 f"Ask the learner to submit '{expected}'.")
     outcome.notes = notes + outcome.notes
+    return outcome
+
+
+def _take_notebooks(course: Course, assignment: str, learner: str, folder: Path, names: list[str]) -> IntakeOutcome:
+    """Take each released notebook of a several-notebook assignment by its name."""
+    files = _files(folder)
+    notebooks = [path for path in files if path.suffix.lower() == ".ipynb"]
+    found = {name: [path for path in notebooks if path.stem == name] for name in names}
+    extra = [_rel(path, folder) for path in notebooks if path.stem not in names]
+    expected = ", ".join(f"{name}.ipynb" for name in names)
+    doubled = {name: paths for name, paths in found.items() if len(paths) > 1}
+    if doubled:
+        name, paths = next(iter(doubled.items()))
+        return IntakeOutcome(learner, AMBIGUOUS, f"Found {len(paths)} copies of {name}.ipynb "
+                             f"({', '.join(_rel(p, folder) for p in paths)}) and cannot tell which to grade: ask "
+                             "the learner, then leave only that one and accept again.")
+    chosen = {name: paths[0] for name, paths in found.items() if paths}
+    if not chosen:
+        what = f"only {', '.join(extra)}" if extra else ("only other files" if files else "an empty folder")
+        return IntakeOutcome(learner, NOTHING, f"Submitted nothing gradable: none of the released notebooks "
+                             f"({expected}), {what}. Ask the learner to submit them under their released names.")
+    outcome = _place_all(course, assignment, learner, chosen, folder)
+    missing = [f"{name}.ipynb" for name in names if name not in chosen]
+    if missing and outcome.status in GRADABLE:
+        outcome.warnings.append(f"{', '.join(missing)} not submitted: scores 0, as in nbgrader. Ask the learner "
+                                "to submit it under its released name.")
+    others = [_rel(path, folder) for path in files if path not in notebooks]
+    outcome.notes += [f"ignored {label}: {', '.join(paths)}" for label, paths in
+                      (("notebook(s) the assignment does not have", extra), ("file(s) that are not notebooks", others))
+                      if paths]
+    return outcome
+
+
+def _place_all(course: Course, assignment: str, learner: str, chosen: dict[str, Path], folder: Path) -> IntakeOutcome:
+    """Put every chosen notebook into ``submitted/`` (all or none), archiving a different earlier submission."""
+    sources = ", ".join(_rel(path, folder) for path in chosen.values())
+    for path in chosen.values():
+        problem = notebook_problem(path)
+        if problem:
+            return IntakeOutcome(learner, MALFORMED, f"'{_rel(path, folder)}' {problem}, so the submission was not "
+                                 "graded. Ask the learner to download the notebook again (JupyterLab: File → "
+                                 "Download) and resubmit.", notebook=sources)
+    target = course.step_dir(course.coursedir.submitted_directory, assignment, learner)
+    earlier = {path.stem: path for path in target.glob("*.ipynb")} if target.is_dir() else {}
+    if earlier.keys() == chosen.keys() and all(filecmp.cmp(earlier[name], path, shallow=False)
+                                               for name, path in chosen.items()):
+        return IntakeOutcome(learner, UNCHANGED, "Identical to the submission already on file; kept that one.",
+                             notebook=sources, on_file=True)
+    outcome = IntakeOutcome(learner, ACCEPTED, "Accepted.", notebook=sources, on_file=True)
+    if target.exists():
+        outcome.archived_to = str(_archive(course, assignment, learner, target))
+        outcome.message = f"Accepted; the earlier, different submission was moved to {outcome.archived_to}."
+    for name, path in chosen.items():
+        course.submit(assignment, learner, path, name)
     return outcome
 
 
@@ -276,7 +341,7 @@ def _archive(course: Course, assignment: str, learner: str, submitted: Path) -> 
 def _note_earlier(course: Course, assignment: str, outcome: IntakeOutcome) -> None:
     """A rejected resubmission leaves the earlier one in place; say that it is what gets graded."""
     target = course.step_dir(course.coursedir.submitted_directory, assignment, outcome.learner)
-    if (target / f"{assignment}.ipynb").is_file():
+    if target.is_dir() and any(target.glob("*.ipynb")):
         outcome.on_file = True
         outcome.notes.append("the earlier submission on file stays and will be graded")
 

@@ -30,6 +30,7 @@ import pandas as pd
 from grader import notebooks
 from grader.adversary import Attack, attack
 from grader.course import Course
+from grader.engine.plan import runnable_plans
 
 SOLUTION, BLANK = "solution", "blank"
 
@@ -96,6 +97,7 @@ def load_wrong_answers(path: Path) -> list[WrongAnswer]:
 def _learner_notebooks(course: Course, assignment: str, wrong: list[WrongAnswer]) -> Iterator[tuple[str, nbformat.NotebookNode]]:
     source = notebooks.read(course.root / "source" / assignment / f"{assignment}.ipynb")
     released = notebooks.read(course.release(assignment) / f"{assignment}.ipynb")
+    runnable_plans(course, assignment)  # a test the engine cannot run is refused before anything is graded
     solution = notebooks.solutions(source)
     yield SOLUTION, notebooks.fill_answers(released, solution)
     yield BLANK, released

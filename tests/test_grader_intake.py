@@ -243,3 +243,33 @@ def test_the_roster_uses_the_learner_column_or_the_first_one(tmp_path):
         read_roster(put(tmp_path, "c.csv", "learner\n"))
     with pytest.raises(GradingError, match="Cannot read the roster"):
         read_roster(tmp_path / "missing.csv")
+
+
+@pytest.fixture
+def two_notebook_course(tmp_path: Path) -> Course:
+    """An assignment of two notebooks, as nbgrader's own example ps1 is."""
+    folder = write_sample_assignment(tmp_path / "src2", ASSIGNMENT)
+    notebook = folder / f"{ASSIGNMENT}.ipynb"
+    (folder / "part2.ipynb").write_text(notebook.read_text(encoding="utf-8"), encoding="utf-8")
+    notebook.rename(folder / "part1.ipynb")
+    return Course.create(tmp_path / "course2", folder.parent, [ASSIGNMENT])
+
+
+def test_a_several_notebook_assignment_takes_each_by_name_and_reports_what_is_missing(two_notebook_course, inbox):
+    put(inbox, "ann/part1.ipynb", notebook_text("1"))
+    put(inbox, "ann/sub/part2.ipynb", notebook_text("2"))
+    put(inbox, "bob/part1.ipynb", notebook_text("1"))
+    put(inbox, "bob/scratch.ipynb", notebook_text("x"))
+    put(inbox, "cat/part1.ipynb", notebook_text("a"))
+    put(inbox, "cat/old/part1.ipynb", notebook_text("b"))
+    put(inbox, "dan/draft.ipynb", notebook_text("d"))
+    intake = accept(two_notebook_course, ASSIGNMENT, inbox)
+    ann, bob, cat, dan = (outcome_of(intake, name) for name in ("ann", "bob", "cat", "dan"))
+    assert ann.status == ACCEPTED and not ann.warnings
+    folder = submitted(two_notebook_course, "ann").parent
+    assert sorted(path.name for path in folder.glob("*.ipynb")) == ["part1.ipynb", "part2.ipynb"]
+    assert bob.status == ACCEPTED and "part2.ipynb not submitted" in bob.warnings[0] and "scratch.ipynb" in bob.notes[0]
+    assert cat.status == AMBIGUOUS and "old/part1.ipynb" in cat.message
+    assert dan.status == NOTHING and "part1.ipynb, part2.ipynb" in dan.message
+    again = outcome_of(accept(two_notebook_course, ASSIGNMENT, inbox), "ann")
+    assert again.status == UNCHANGED

@@ -10,7 +10,8 @@ this package grades around it:
 - ``sandbox``    bubblewrap command lines and resource limits.
 - ``cleanroom``  the process where tests run, which never ran learner code (in a sandbox).
 - ``cleanrun``   the grader's handle on a clean room.
-- ``plan``       which cells are the instructor's, and which learner names each one reads.
+- ``plan``       which cells are the instructor's, which learner names each one reads, and
+                 which cannot run in the clean room as written (refused unless declared).
 - ``snapshot``   (runs in the learner's kernel) answers encoded as plain data.
 - ``values``     (runs in the clean room) answers decoded strictly.
 - ``preflight``  read, check, repair and stage submissions; stamp releases.

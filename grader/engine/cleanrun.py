@@ -47,7 +47,7 @@ class CleanRoom:
             self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         self._lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, args=(self.process.stdout, self._lines), daemon=True).start()
-        cells = [{"id": cell.id, "source": cell.source, "needs": list(cell.needs)} for cell in self.plan.cells]
+        cells = [{"id": cell.id, "source": cell.source, "needs": list(cell.needs)} for cell in self.plan.clean_cells]
         self._send({"op": "setup", "prefix": [cell.source for cell in self.plan.prefix], "cells": cells})
         self._ready = False
 

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from grader.course import Course, GradingError
 from grader.engine.outcome import FAILED, Outcome
-from grader.engine.plan import build_plans
+from grader.engine.plan import runnable_plans
 from grader.engine.preflight import released_notebooks
 from grader.engine.sandbox import Limits, require_bwrap
 from grader.engine.worker import WorkerSetup, serve
@@ -70,7 +70,7 @@ def grade_cohort(course: Course, assignment: str, learners: Sequence[str] | None
     if not names:
         return []
     require_bwrap()
-    plans = build_plans(course, assignment)
+    plans = runnable_plans(course, assignment)
     released = released_notebooks(course, assignment, list(plans))
     warm_dataset_cache()
     workers = max(1, min(workers or os.cpu_count() or 1, len(names)))
@@ -85,7 +85,8 @@ def grade_cohort(course: Course, assignment: str, learners: Sequence[str] | None
             with contextlib.suppress(OSError):
                 staged_dir.parent.rmdir()
     outcomes = [graded[name] for name in names]
-    _write_records(course, assignment, outcomes, workers, time.perf_counter() - started)
+    in_learner_kernel = [f"{plan.notebook}/{cell.id}" for plan in plans.values() for cell in plan.learner_kernel_cells]
+    _write_records(course, assignment, outcomes, workers, time.perf_counter() - started, in_learner_kernel)
     return outcomes
 
 
@@ -184,7 +185,8 @@ class _Pool:
                 process.join()
 
 
-def _write_records(course: Course, assignment: str, outcomes: list[Outcome], workers: int, seconds: float) -> None:
+def _write_records(course: Course, assignment: str, outcomes: list[Outcome], workers: int, seconds: float,
+                   in_learner_kernel: list[str]) -> None:
     folder = engine_dir(course, assignment)
     for outcome in outcomes:
         outcome.write(folder)
@@ -193,6 +195,7 @@ def _write_records(course: Course, assignment: str, outcomes: list[Outcome], wor
         "workers": workers, "seconds": round(seconds, 1),
         "graded": sum(o.ok for o in outcomes), "flagged": sum(o.flagged for o in outcomes),
         "not graded or failed": sum(not o.ok for o in outcomes),
+        "declared to run in the learner's kernel (plain nbgrader's guarantees)": in_learner_kernel,
         "learners": {o.learner: {"status": o.status, "score": o.score, "max_score": o.max_score,
                                  "message": o.message()} for o in outcomes},
     }

@@ -15,6 +15,10 @@ score, save — with this preprocessor in place of ``Execute``. For one notebook
    into the test cells, so nbgrader's SaveAutoGrades scores honest results only;
 5. flags the notebook for review when a test passed in the learner's kernel but failed in
    the clean room: something in the notebook changes how tests run.
+
+A cell the course declared to run in the learner's kernel (``grader.engine.plan``) is the
+exception: it runs there in full, hidden part included, as plain nbgrader runs it; its
+outputs there are its score, it is not compared, and the instructor is told so.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from grader.engine.sandbox import KERNEL_DIR, Sandbox
 from grader.grades import question_of
 
 SNAPSHOT, LEARNER, VISIBLE_TEST = "snapshot", "learner cell", "visible test"
+KERNEL_TEST = "test declared to run in the learner kernel"
 
 
 _SESSION: Any = None
@@ -121,6 +126,7 @@ class LearnerRun:
     reached: set[str] = field(default_factory=set)
     unstored: dict[str, dict[str, str]] = field(default_factory=dict)
     failed_names: dict[str, str] = field(default_factory=dict)
+    kernel_outputs: dict[str, list[NotebookNode]] = field(default_factory=dict)
     stop_reason: str | None = None
     events: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -212,9 +218,11 @@ def build_steps(nb: NotebookNode, plan: NotebookPlan) -> list[Step]:
             continue
         spec = trusted.get(_grade_id(cell))
         label = _grade_id(cell) or f"cell {number}"
-        if spec and spec.id in after_prefix:
+        if spec and spec.id in after_prefix and not spec.in_learner_kernel:
             steps.append(Step(SNAPSHOT, new_code_cell(""), label, spec))
-        if spec and spec.test:
+        if spec and spec.test and spec.in_learner_kernel:
+            steps.append(Step(KERNEL_TEST, new_code_cell(spec.source), label, spec))
+        elif spec and spec.test:
             steps.append(Step(VISIBLE_TEST, new_code_cell(spec.visible_source), label, spec))
         else:
             steps.append(Step(LEARNER, cell, label, spec))
@@ -408,6 +416,8 @@ class SandboxedExecute(Execute):
             return
         if step.kind == VISIBLE_TEST:
             self._run.visible_scores[step.trusted.id] = _score(step.cell, step.trusted)
+        if step.kind == KERNEL_TEST:
+            self._run.kernel_outputs[step.trusted.id] = step.cell.outputs
         limit = t("engine.stopped_at_limit", limit=self._timed_out, seconds=seconds) if self._timed_out is not None \
             else _limit_hit(step.cell.outputs, self._limits.memory_bytes)
         if limit:
@@ -466,6 +476,9 @@ def _merge(nb: NotebookNode, plan: NotebookPlan, run: LearnerRun, clean: CleanRe
         trusted = tests.get(_grade_id(cell))
         if trusted is None:
             continue
+        if trusted.in_learner_kernel:
+            _take_kernel_outputs(cell, trusted, run)
+            continue
         result = clean.results.get(trusted.id)
         if result is None:
             reason = t("engine.no_result", ending=clean.ending)
@@ -481,6 +494,15 @@ def _merge(nb: NotebookNode, plan: NotebookPlan, run: LearnerRun, clean: CleanRe
     if clean.ending != "ok":
         where = " (its traceback is at the end of this learner's log)" if clean.traceback else ""
         report.events.append(f"the clean re-run of the tests ended: {clean.ending}{where}")
+
+
+def _take_kernel_outputs(cell: NotebookNode, trusted: TrustedCell, run: LearnerRun) -> None:
+    """A declared cell's score is its run in the learner's kernel; a cell that never ran there scores nothing."""
+    outputs = run.kernel_outputs.get(trusted.id)
+    if outputs is None:
+        reason = f"this test did not run: {run.stop_reason or 'the learner kernel never reached it'}"
+        outputs = [new_output("error", ename="GraderError", evalue=reason, traceback=[f"GraderError: {reason}"])]
+    cell.outputs = outputs
 
 
 def _compare(trusted: TrustedCell, run: LearnerRun, honest: float | None, report: NotebookReport) -> None:

@@ -12,6 +12,16 @@ hands over exactly those names, as data, right before that cell's position in th
 learner's notebook; nothing else of the learner's crosses. Helpers and data that setup
 bound (``expect``, ``pd``, ``complaints``) are therefore always the clean room's own, never
 a learner's redefinition.
+
+Some tests cannot run that way as written: they call a function the learner wrote (a
+function is code, and only data crosses), delete a learner's name to prove
+something about it, inspect code or namespaces, or draw plots. The plan finds them from
+their source before any learner is graded, and refuses the assignment, naming each cell and
+why, unless the course declares them to run in the learner's sandboxed kernel like plain
+nbgrader (``c.CxEngine.learner_kernel_tests`` in ``nbgrader_config.py``). A declared cell
+runs there in full — its hidden part too — is scored from that run, and is never compared
+or flagged; every name it binds is then the learner kernel's, so later cells that read one
+take it from the learner like any answer.
 """
 
 from __future__ import annotations
@@ -26,6 +36,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests
 from nbformat import NotebookNode
+from traitlets import Dict, List, Unicode
+from traitlets.config import Configurable
 
 from grader import notebooks
 from grader.course import Course, GradingError
@@ -33,6 +45,21 @@ from grader.course import Course, GradingError
 #: Names every IPython kernel provides; a test reading them never reads a learner's value.
 KERNEL_NAMES = frozenset(dir(builtins)) | {"get_ipython", "display", "In", "Out", "exit", "quit",
                                            "_", "__", "___", "_ih", "_oh", "_dh", "__name__"}
+#: What a test reads when it inspects code or namespaces instead of values.
+INTROSPECTION = frozenset({"inspect", "globals", "locals", "vars", "dis"})
+CODE_ATTRIBUTES = frozenset({"__code__", "__globals__", "__closure__", "__defaults__", "__wrapped__"})
+PLOTTING = frozenset({"plt", "matplotlib", "pyplot", "sns", "seaborn", "plotly"})
+
+
+class CxEngine(Configurable):
+    """The engine's course settings, read from the course's ``nbgrader_config.py``."""
+
+    learner_kernel_tests = Dict(
+        value_trait=List(Unicode()), default_value={},
+        help="Per assignment, the grade ids of cells that run in the learner's sandboxed kernel like plain "
+             "nbgrader (hidden part included), because the clean room cannot run them as written: "
+             "c.CxEngine.learner_kernel_tests = {'ps1': ['sum_of_squares_uses_squares']}.",
+    ).tag(config=True)
 
 
 @dataclass(frozen=True)
@@ -46,6 +73,7 @@ class TrustedCell:
     hidden: bool
     visible_source: str
     needs: tuple[str, ...]
+    in_learner_kernel: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +84,17 @@ class NotebookPlan:
     notebook: str
     prefix: tuple[TrustedCell, ...]
     cells: tuple[TrustedCell, ...]
+    #: (grade id, why) of each cell the clean room cannot run as written and that is not declared.
+    problems: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def clean_cells(self) -> tuple[TrustedCell, ...]:
+        """The cells the clean room runs: all but those declared to run in the learner's kernel."""
+        return tuple(cell for cell in self.cells if not cell.in_learner_kernel)
+
+    @property
+    def learner_kernel_cells(self) -> tuple[TrustedCell, ...]:
+        return tuple(cell for cell in self.cells if cell.in_learner_kernel)
 
     def by_id(self) -> dict[str, TrustedCell]:
         return {cell.id: cell for cell in (*self.prefix, *self.cells)}
@@ -154,12 +193,58 @@ def _is_trusted(cell: NotebookNode) -> bool:
     return bool(meta.get("grade") or meta.get("locked"))
 
 
+def learner_functions(source: NotebookNode) -> set[str]:
+    """Names the answer cells of the source notebook define as functions or classes (code, not data)."""
+    names: set[str] = set()
+    for cell in source.cells:
+        if cell.cell_type == "code" and _meta(cell).get("solution"):
+            for node in _module_level(_tree(cell.source).body):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    names.add(node.name)
+                elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+                    names |= {n.id for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def clean_room_problem(source: str, needs: tuple[str, ...], functions: set[str]) -> str | None:
+    """Why the clean room cannot run this cell as written, or None when it can.
+
+    Only data crosses from the learner's kernel, so a cell that calls a learner's function,
+    deletes a learner's name, inspects code or namespaces, or draws plots would
+    fail there for every learner, the correct ones too.
+    """
+    tree = _tree(source)
+    deleted = sorted(set(needs) & {target.id for node in ast.walk(tree) if isinstance(node, ast.Delete)
+                                   for target in node.targets if isinstance(target, ast.Name)})
+    if deleted:
+        return f"it deletes the learner's {', '.join(deleted)} to see what else depends on it in the learner's kernel"
+    called = sorted(set(needs) & functions)
+    if called:
+        return (f"it uses {', '.join(called)}, which the answer cells define as functions: only data crosses "
+                "into the clean room where tests run, never a learner's code")
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    if (names | imported) & INTROSPECTION or attributes & CODE_ATTRIBUTES:
+        return "it inspects code or namespaces, which hold the clean room's, not the learner's"
+    if (names | imported | attributes) & PLOTTING:
+        return "it draws or reads plots, which are made in the learner's kernel"
+    return None
+
+
 def build_plan(assignment: str, notebook: str, source: NotebookNode, gradebook_sources: dict[str, str],
-               points: dict[str, float]) -> NotebookPlan:
-    """The plan of one notebook from its source file (order) and the gradebook (cell sources)."""
+               points: dict[str, float], learner_kernel: frozenset[str] = frozenset()) -> NotebookPlan:
+    """The plan of one notebook from its source file (order) and the gradebook (cell sources).
+
+    ``learner_kernel``: grade ids declared to run in the learner's kernel; every other cell
+    the clean room cannot run as written becomes one of the plan's ``problems``.
+    """
     prefix: list[TrustedCell] = []
     cells: list[TrustedCell] = []
+    problems: list[tuple[str, str]] = []
     bound: set[str] = set()
+    functions = learner_functions(source)
     in_prefix = True
     for cell in source.cells:
         if cell.cell_type != "code":
@@ -173,15 +258,58 @@ def build_plan(assignment: str, notebook: str, source: NotebookNode, gradebook_s
         in_prefix = in_prefix and not test
         visible, hidden = _visible(text) if test else (text, False)
         needs = () if in_prefix else tuple(sorted(needed_names(text, bound)))
-        trusted = TrustedCell(meta["grade_id"], text, test, points.get(meta["grade_id"], 0.0), hidden, visible, needs)
+        declared = not in_prefix and meta["grade_id"] in learner_kernel
+        why = None if in_prefix or declared else clean_room_problem(text, needs, functions)
+        if why:
+            problems.append((meta["grade_id"], why))
+        trusted = TrustedCell(meta["grade_id"], text, test, points.get(meta["grade_id"], 0.0), hidden, visible,
+                              needs, declared)
         (prefix if in_prefix else cells).append(trusted)
-        bound |= bound_names(_tree(text))
-    return NotebookPlan(assignment, notebook, tuple(prefix), tuple(cells))
+        if not declared:
+            bound |= bound_names(_tree(text))
+    return NotebookPlan(assignment, notebook, tuple(prefix), tuple(cells), tuple(problems))
+
+
+def declared_learner_kernel(course: Course, assignment: str) -> frozenset[str]:
+    """The grade ids the course declares to run in the learner's kernel for ``assignment``."""
+    return frozenset(CxEngine(config=course.config).learner_kernel_tests.get(assignment, []))
+
+
+def plan_problems(plans: dict[str, NotebookPlan], declared: frozenset[str]) -> list[str]:
+    """Every cell the engine cannot run as written, and every declaration that names no cell."""
+    problems = [f"{plan.notebook}: cell {cell} cannot run in the clean room as written: {why}."
+                for plan in plans.values() for cell, why in plan.problems]
+    known = {cell.id for plan in plans.values() for cell in plan.cells}
+    problems += [f"c.CxEngine.learner_kernel_tests names {grade_id}, which is not a test or locked cell after the "
+                 "setup cells of this assignment" for grade_id in sorted(declared - known)]
+    return problems
+
+
+def runnable_plans(course: Course, assignment: str) -> dict[str, NotebookPlan]:
+    """The plans of a released assignment, refused with every reason if a cell cannot run as written.
+
+    Release, ``cx-grader prove`` and ``grade_cohort`` call it before any learner is graded,
+    so a test the engine cannot run is never a silent 0 at grading time.
+    """
+    plans = build_plans(course, assignment)
+    declared = declared_learner_kernel(course, assignment)
+    problems = plan_problems(plans, declared)
+    if problems:
+        cells = sorted({cell for plan in plans.values() for cell, _ in plan.problems} |
+                       {cell.id for plan in plans.values() for cell in plan.learner_kernel_cells})
+        raise GradingError(
+            f"The grading engine cannot grade '{assignment}' as written:\n- " + "\n- ".join(problems) +
+            "\nEither rewrite those tests to check values the answer cells store, or declare that they run in the "
+            "learner's sandboxed kernel like plain nbgrader (their hidden part too, and unguarded against a notebook "
+            "that changes how tests run), in the course's nbgrader_config.py:\n"
+            f"c.CxEngine.learner_kernel_tests = {{{assignment!r}: {cells!r}}}")
+    return plans
 
 
 def build_plans(course: Course, assignment: str) -> dict[str, NotebookPlan]:
     """Plans for every notebook of a released assignment, keyed by notebook name."""
     source_dir = course.root / course.coursedir.source_directory / assignment
+    declared = declared_learner_kernel(course, assignment)
     plans = {}
     with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
         try:
@@ -195,5 +323,5 @@ def build_plans(course: Course, assignment: str) -> dict[str, NotebookPlan]:
                 raise GradingError(f"The source notebook {path} is missing: restore it, then autograde again.")
             sources = {cell.name: cell.source for cell in entry.source_cells}
             points = {cell.name: float(cell.max_score) for cell in entry.grade_cells}
-            plans[entry.name] = build_plan(assignment, entry.name, notebooks.read(path), sources, points)
+            plans[entry.name] = build_plan(assignment, entry.name, notebooks.read(path), sources, points, declared)
     return plans

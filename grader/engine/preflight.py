@@ -4,8 +4,9 @@ Nothing in ``submitted/`` is modified. Each learner's folder is copied to a stag
 that nbgrader then grades from; a notebook whose saved outputs make it huge is staged with
 its outputs removed (grading re-runs every cell anyway). A file that is not a notebook, is
 cut off, or belongs to another assignment is not graded, with the reason; so is a
-submission missing a notebook, and one over ``grader.intake``'s size or cell-count bounds,
-which are checked before the file is parsed, so no learner costs the grader more than that.
+submission with none of its notebooks (of several, a missing one scores 0, as in
+nbgrader), and one over ``grader.intake``'s size or cell-count bounds, which are checked
+before the file is parsed, so no learner costs the grader more than that.
 The structural check (``cxacademy.integrity``, the same one learners can run) is recorded
 for every learner.
 """
@@ -133,6 +134,9 @@ def stage(course: Course, assignment: str, learner: str, released: dict[str, Not
     folder = course.step_dir(course.coursedir.submitted_directory, assignment, learner)
     prepared = {}
     for name, original in released.items():
+        if len(released) > 1 and not (folder / f"{name}.ipynb").is_file():
+            outcome.notes.append(f"{name}.ipynb was not submitted: it scores 0, as in nbgrader")
+            continue
         notebook, reason = _read(folder / f"{name}.ipynb", outcome)
         if notebook is not None:
             findings = compare(manifest(original, assignment, name), notebook)
@@ -144,6 +148,8 @@ def stage(course: Course, assignment: str, learner: str, released: dict[str, Not
         else:
             repair(notebook, original)
             prepared[name] = notebook
+    if not outcome.reasons and not prepared:
+        outcome.reasons.append("none of the assignment's notebooks was submitted")
     if outcome.reasons:
         return Staged(outcome, None)
     _copy(folder, staged_dir / learner / assignment, prepared)
