@@ -120,6 +120,34 @@ def _size(value: Any) -> int | None:
     return None
 
 
+def _rounded(value: Any, decimals: int) -> Any:
+    """``value`` with its numbers rounded to ``decimals`` places (containers element by element)."""
+    if _is_number(value):
+        return round(float(value), decimals)
+    if isinstance(value, pd.Series) and pd.api.types.is_numeric_dtype(value):
+        return value.round(decimals)
+    if isinstance(value, pd.DataFrame):
+        return value.apply(lambda column: _rounded(column, decimals))
+    if isinstance(value, (list, tuple)):
+        return [_rounded(item, decimals) for item in value]
+    return value
+
+
+def _rounded_too_coarsely(answer: Any, expected: Any, tolerance: float) -> bool:
+    """The answer is the right value rounded to fewer decimals than the check's tolerance allows.
+
+    Why a separate verdict: "does not match" would send a learner who computed the right
+    thing hunting for a wrong method, when all they did was round to a whole percent.
+    """
+    for decimals in range(4):
+        step = 0.5 * 10 ** -decimals
+        if step <= tolerance:
+            return False
+        if _close(answer, _rounded(answer, decimals), 1e-9) and _close(answer, expected, step + 1e-9):
+            return True
+    return False
+
+
 def judge(
     name: str,
     answer: Any,
@@ -139,6 +167,8 @@ def judge(
     for mistake in mistakes:
         if _close(answer, mistake.value, tolerance):
             return Verdict(False, t("check.known_mistake", name=name, message=mistake.message))
+    if _rounded_too_coarsely(answer, expected, tolerance):
+        return Verdict(False, t("check.rounded", name=name, tolerance=tolerance))
     if _describe(answer) != _describe(expected):
         return Verdict(
             False,

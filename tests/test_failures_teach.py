@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 
 import nbformat
+import pandas as pd
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.validator import Validator
 
+from cxacademy.checks import judge
+from cxacademy.text import t
 from grader import notebooks
 from grader.course import Course
 from grader.prove import load_wrong_answers, wrong_answers_file
@@ -80,3 +83,20 @@ def test_validate_on_a_wrong_m01_answer_shows_sentences_not_tracebacks(tmp_path)
         shown = cell.get("error", "")
         assert "Not yet" in shown, shown
         assert not any(marker in shown for marker in PACKAGE_MARKERS), shown
+
+
+@pytest.mark.parametrize("answer, expected", [
+    (57.0, 57.123),
+    (82.0, 82.4),
+    (pd.Series({"A": 82.0, "B": 74.0}), pd.Series({"A": 82.236, "B": 73.912})),
+])
+def test_a_right_value_rounded_too_coarsely_is_told_so_not_called_a_wrong_method(answer, expected):
+    verdict = judge("rate", answer, expected, tolerance=0.05)
+    assert not verdict.passed
+    assert verdict.message == t("check.rounded", name="rate", tolerance=0.05)
+
+
+@pytest.mark.parametrize("answer", [57.12, 60.0, 57.6])
+def test_close_enough_or_really_wrong_values_are_not_called_rounding(answer):
+    verdict = judge("rate", answer, 57.123, tolerance=0.05)
+    assert verdict.message != t("check.rounded", name="rate", tolerance=0.05)
