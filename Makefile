@@ -26,7 +26,7 @@ setup: $(STAMP)
 system-deps:
 	bash scripts/install_system_deps.sh
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml deploy/lab/settings/overrides.json
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "CX Director Academy needs Python 3.11 (found %d.%d): set PYTHON=python3.11" % sys.version_info[:2])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -35,6 +35,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.assignment_list >/dev/null 2>&1
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.course_list >/dev/null 2>&1
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment >/dev/null 2>&1
+	install -D -m 644 deploy/lab/settings/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 # The learner's view: workspace/ holds the lessons (a link to course/) and the assignments the
