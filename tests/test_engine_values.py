@@ -99,7 +99,7 @@ class MySeries(pd.Series):
 
 
 @pytest.mark.parametrize("value, why", [
-    (Liar(1), "Liar"), (lambda: 1, "function"), (MySeries([1]), "MySeries"), (object(), "object"),
+    (Liar(1), "Liar"), (Liar, "type"), (MySeries([1]), "MySeries"), (object(), "object"),
     ([1, open], "builtin_function_or_method"), (pd.Series([object()], dtype=object), "object"),
     (pd.period_range("2024-01", periods=2, freq="M"), "PeriodIndex"), (np.array([1j]), "complex"),
 ])

@@ -5,19 +5,26 @@ The ``ps1`` and ``ps1_autotest`` assignments shipped inside the installed nbgrad
 which deletes ``squares`` to prove ``sum_of_squares`` uses it) are copied into fresh course
 directories at test time, exactly as an instructor who brings an existing assignment would.
 
-- Released as written, the engine refuses them before any learner is graded, naming each
-  test cell that cannot run in the clean room, and why.
-- With those cells declared to run in the learner's kernel (``c.CxEngine.learner_kernel_tests``,
+- Released as written, the engine refuses them before any learner is graded, naming only
+  the test cell that genuinely needs the learner's kernel (it deletes ``squares``), and why.
+  Tests that merely call the learner's functions are not refused: they run in the clean room
+  and each call runs in the learner's kernel (the function route).
+- With that cell declared to run in the learner's kernel (``c.CxEngine.learner_kernel_tests``,
   the list taken from the refusal), the solution, the blank release, wrong answers and a
   submission missing a notebook are accepted by ``grader.intake`` and graded by the engine;
   plain ``nbgrader autograde`` grades the same notebooks in a second course. Every cell gets
-  the same score and the same manual-grading mark, and no learner is flagged.
+  the same score and the same manual-grading mark, no learner is flagged, and the records
+  say which tests ran where and how often each learner's functions were called.
+
+Run with ``-s`` to see the per-cell scores of both graders side by side, and their times.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -27,7 +34,7 @@ import pytest
 
 from grader import notebooks
 from grader.course import Course, GradingError
-from grader.engine.cohort import grade_cohort
+from grader.engine.cohort import engine_dir, grade_cohort
 from grader.engine.plan import build_plans, runnable_plans
 from grader.engine.preflight import stamp_release
 from grader.engine.sandbox import Limits
@@ -54,8 +61,12 @@ def example_course(root: Path, assignment: str) -> Course:
     return Course.create(root / "course", sources, [assignment])
 
 
-def function_test_cells(source_dir: Path) -> set[str]:
-    """Test cells that mention a function an answer cell defines, found by text search, not by the engine."""
+def function_test_cells(source_dir: Path, pattern: str = r"\b{name}\b") -> set[str]:
+    """Test cells whose source matches ``pattern`` for a function an answer cell defines (text search, not the engine).
+
+    The default finds every test that mentions a learner's function; ``r"^\\s*del {name}\\b"``
+    those that delete one.
+    """
     cells = set()
     for path in source_dir.glob("*.ipynb"):
         notebook = notebooks.read(path)
@@ -64,7 +75,7 @@ def function_test_cells(source_dir: Path) -> set[str]:
         cells |= {notebooks.grade_id(cell) for cell in notebook.cells
                   if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code"
                   and not notebooks.is_answer(cell)
-                  and any(re.search(rf"\b{name}\b", cell.source) for name in defined)}
+                  and any(re.search(pattern.format(name=name), cell.source, re.MULTILINE) for name in defined)}
     return cells
 
 
@@ -119,27 +130,48 @@ def graded(request, tmp_path_factory) -> dict:
     stamp_release(engine, assignment)
     learners = learner_submissions(engine, assignment, wrong)
     intake = accept(engine, assignment, write_inbox(root / "inbox", learners))
+    started = time.perf_counter()
     outcomes = grade_cohort(engine, assignment, workers=2, limits=LIMITS, progress=False)
+    engine_seconds = time.perf_counter() - started
 
     plain = example_course(root / "plain", assignment)
     plain.release(assignment)
     for learner, submitted in learners.items():
         for name in submitted:
             plain.submit(assignment, learner, root / "inbox" / learner / f"{name}.ipynb", name)
+    started = time.perf_counter()
+    for learner in learners:
         assert plain.autograde(assignment, learner).ok
+    plain_seconds = time.perf_counter() - started
     return {"assignment": assignment, "engine": engine, "plain": plain, "refusal": str(refusal.value),
-            "problems": problems, "intake": intake, "outcomes": outcomes, "learners": learners}
+            "problems": problems, "intake": intake, "outcomes": outcomes, "learners": learners,
+            "seconds": {"cx-grader (2 workers)": engine_seconds, "nbgrader autograde (one by one)": plain_seconds}}
 
 
 @pytest.mark.nbgrader
-def test_the_engine_names_every_test_it_cannot_run_before_grading(graded):
+def test_the_engine_names_only_the_tests_that_need_the_learner_kernel_before_grading(graded):
     source = graded["engine"].root / "source" / graded["assignment"]
-    expected = function_test_cells(source)
+    expected = function_test_cells(source, r"^\s*del {name}\b")
     assert expected and set(graded["problems"]) == expected
     for cell in expected:
         assert f"cell {cell} cannot run in the clean room" in graded["refusal"]
     assert "deletes the learner's squares" in graded["refusal"]
     assert "c.CxEngine.learner_kernel_tests" in graded["refusal"]
+    assert function_test_cells(source) - expected, "tests that only call the learner's functions are not refused"
+
+
+@pytest.mark.nbgrader
+def test_the_records_say_where_each_test_ran_and_count_the_calls(graded):
+    assignment, engine = graded["assignment"], graded["engine"]
+    summary = json.loads((engine_dir(engine, assignment) / "summary.json").read_text(encoding="utf-8"))
+    declared = [f"problem1/{cell}" for cell in graded["problems"]]
+    calling = {f"problem1/{cell}" for cell in function_test_cells(engine.root / "source" / assignment)} - set(declared)
+    assert summary["declared to run in the learner's kernel (plain nbgrader's guarantees)"] == declared
+    assert calling <= set(summary["run in the clean room (calls to learner functions run in the learner's kernel)"])
+    solution = next(outcome for outcome in graded["outcomes"] if outcome.learner == "solution")
+    assert {"problem1: squares", "problem1: sum_of_squares"} <= set(solution.calls)
+    assert all(call["count"] > 0 for call in solution.calls.values())
+    assert "calls to the learner's functions" in (engine_dir(engine, assignment) / "solution.log").read_text()
 
 
 @pytest.mark.nbgrader
@@ -170,3 +202,17 @@ def test_the_solution_earns_everything_and_each_wrong_answer_loses_something(gra
     # ps1_autotest's dictionary test is worth 0 points: only the function questions' wrong answers can lose any.
     assert all(totals[learner] < totals["solution"] for learner in WRONG)
     assert len(scores) == len(graded["learners"]) * scores["cell"].nunique()
+
+
+@pytest.mark.nbgrader
+def test_side_by_side_scores_and_grading_times(graded, capsys):
+    """Both graders' per-cell scores in one table (they must agree), and each grader's time, printed for the record."""
+    assignment = graded["assignment"]
+    engine, plain = cell_scores(graded["engine"], assignment), cell_scores(graded["plain"], assignment)
+    table = engine.merge(plain, on=["learner", "cell"], suffixes=(" cx-grader", " nbgrader"))
+    assert (table["score cx-grader"].fillna(-1) == table["score nbgrader"].fillna(-1)).all()
+    with capsys.disabled():
+        print(f"\n{assignment}: per-cell scores, cx-grader vs plain nbgrader autograde")
+        print(table[["learner", "cell", "score cx-grader", "score nbgrader"]].to_string(index=False))
+        for grader, seconds in graded["seconds"].items():
+            print(f"{grader}: {seconds:.1f} s for {len(graded['learners'])} learners")

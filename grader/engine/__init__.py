@@ -12,8 +12,9 @@ this package grades around it:
 - ``cleanrun``   the grader's handle on a clean room.
 - ``plan``       which cells are the instructor's, which learner names each one reads, and
                  which cannot run in the clean room as written (refused unless declared).
-- ``snapshot``   (runs in the learner's kernel) answers encoded as plain data.
-- ``values``     (runs in the clean room) answers decoded strictly.
+- ``snapshot``   (runs in the learner's kernel) answers encoded as plain data, functions as
+                 references; calls to them run there.
+- ``values``     (runs in the clean room) answers decoded strictly; functions as proxies.
 - ``preflight``  read, check, repair and stage submissions; stamp releases.
 - ``feedback``   feedback without hidden test source.
 - ``outcome``    what happened to each learner.

@@ -11,16 +11,23 @@ stderr output is 0, a numeric last value is partial credit, anything else full m
 
 Because the learner's code never ran here, no hook, patched builtin, redefined helper,
 input transformer or exception handler of theirs exists in this process. Their answers
-are the only thing that crosses, and only as plain data.
+are the only thing that crosses, and only as plain data — or, for a function, as a
+reference whose calls run in the learner's kernel (``grader.engine.values.LearnerFunction``).
 
 Protocol (one JSON object per line; requests on stdin, replies on the original stdout):
 
 - ``{"op": "setup", "prefix": [source, ...], "cells": [{"id", "source", "needs"}, ...]}``
   → ``{"ok": true}`` or ``{"ok": false, "error": "..."}``
-- ``{"op": "grade", "snapshots": {cell_id: text}, "not_run": {cell_id: reason},
-  "unstored": {cell_id: {name: reason}}, "timeout": s}``
-  → one ``{"result": {...}}`` per cell as it finishes (with ``"failure"`` when the clean room
-  could not check it), then ``{"done": "ok" | "ran past …" | "crashed: …", "traceback": …}``.
+- ``{"op": "grade", "timeout": s}`` forks the learner's child, which then takes orders:
+  ``{"op": "cell", "id", "snapshot": text | null, "not_run": reason | null, "unstored": {name: reason}}``
+  → ``{"result": {...}}`` (with ``"failure"`` when the clean room could not check it). While
+  a cell runs, each call to a learner's function is ``{"call": {"ref", "name", "args"}}``,
+  answered by ``{"op": "reply", "reply": {...}, "stdout", "stderr"}``. ``{"op": "end"}``
+  ends the learner → ``{"done": "ok" | "ran past …" | "crashed: …", "traceback": …}``.
+
+The host orders each cell when the learner's kernel has reached it, so the child waits
+between cells; its time limit counts only its own work (``Clock``). The parent relays both
+ways: host lines to the child through a pipe, the child's lines to the host.
 
 Nothing that goes wrong while checking one learner may pass for a result: a cell the
 clean room cannot check gets an error output saying why, and a child that dies sends its
@@ -45,7 +52,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
 from cxacademy.text import t
-from grader.engine.values import Invalid, Snapshot, read_snapshot
+from grader.engine.values import (CALLER, CallNotCompleted, Invalid, LearnerFunction, Snapshot, call_payload,
+                                  call_result, read_snapshot)
 
 PLAIN_DATA = ("the grader checks answers stored as plain data: numbers, text, True/False, None, lists, tuples, "
               "sets and dicts of these, NumPy values, or pandas Series/DataFrame/Index")
@@ -237,13 +245,86 @@ def _result_line(result: dict[str, Any]) -> bytes:
     return (text + "\n").encode()
 
 
+class HostLines:
+    """Lines from the host on a file descriptor, read without hidden read-ahead so ``select`` tells the truth."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.buffer, self.closed = fd, b"", False
+
+    def pop(self) -> bytes | None:
+        """A complete line already read, or None."""
+        if b"\n" not in self.buffer:
+            return None
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line
+
+    def fill(self) -> None:
+        """One read (when ``select`` says there is something, or to block for more)."""
+        chunk = os.read(self.fd, 1 << 16)
+        self.closed = not chunk
+        self.buffer += chunk
+
+    def readline(self) -> bytes | None:
+        """The next line, waiting for it; None when the host closed its end."""
+        while (line := self.pop()) is None:
+            if self.closed:
+                return None
+            self.fill()
+        return line
+
+
+HOST = HostLines(0)
+
+
+def _send(channel: int, message: dict[str, Any]) -> None:
+    os.write(channel, (json.dumps(message) + "\n").encode())
+
+
+class LearnerKernelLink:
+    """The child's way to the learner's kernel: a call goes out as a line, its reply comes back from the host."""
+
+    def __init__(self, channel: int, orders: HostLines) -> None:
+        self.channel, self.orders = channel, orders
+
+    def __call__(self, function: LearnerFunction, args: tuple, kwargs: dict) -> Any:
+        __tracebackhide__ = True  # noqa: F841 - IPython leaves the grader's frames out of the test's traceback
+        _send(self.channel, {"call": {"ref": function.ref, "name": function.__name__,
+                                      "args": call_payload(args, kwargs)}})
+        line = self.orders.readline()
+        answer = json.loads(line) if line else {}
+        if answer.get("op") != "reply":
+            raise CallNotCompleted(f"{function.__name__}(...) got no answer from the learner's kernel")
+        for stream, text in ((sys.stdout, answer.get("stdout")), (sys.stderr, answer.get("stderr"))):
+            if text:
+                stream.write(str(text))
+        return call_result(function.__name__, answer.get("reply"))
+
+
+def _orders(orders: HostLines):
+    """The host's orders for one learner, one cell at a time, until ``end`` (or the host is gone)."""
+    while (line := orders.readline()) is not None:
+        order = json.loads(line)
+        if order.get("op") != "cell":
+            return
+        yield order
+
+
 def grade_child(shell: CleanShell, cells: list[dict], request: dict, channel: int) -> None:
-    """In the forked child: run every trusted cell with the learner's answers, reporting each."""
-    injector = Injector(shell)
-    for cell in cells:
-        started = time.perf_counter()
+    """In the forked child: run each trusted cell the host orders, with the learner's answers, reporting each.
+
+    The host orders a cell when the learner's kernel has reached it, so a learner's function
+    called by the test runs in the kernel exactly as it stands at that point of the notebook.
+    """
+    orders = HostLines(request["orders_fd"])
+    CALLER[0] = LearnerKernelLink(channel, orders)
+    injector, by_id = Injector(shell), {cell["id"]: cell for cell in cells}
+    for order in _orders(orders):
+        cell, started = by_id[order["id"]], time.perf_counter()
+        answers = {"snapshots": {cell["id"]: order.get("snapshot")},
+                   "unstored": {cell["id"]: order.get("unstored", {})},
+                   "not_run": {cell["id"]: order["not_run"]} if order.get("not_run") else {}}
         try:
-            result = check_cell(shell, injector, cell, request)
+            result = check_cell(shell, injector, cell, answers)
         except Exception as error:  # noqa: BLE001 - a cell the clean room cannot check must still get a result
             result = _not_checked(cell["id"], error)
         result["seconds"] = round(time.perf_counter() - started, 3)
@@ -266,15 +347,63 @@ def _child(shell: CleanShell, cells: list[dict], request: dict, channel: int) ->
 CRASH_PREFIX = b'{"crashed":'
 
 
-def _relay(reader: int, pid: int, timeout: float, reply) -> tuple[str, str]:
-    """Forward the child's results until it exits or runs out of time; return how it ended, and any traceback."""
-    deadline, pending, crash = time.monotonic() + timeout, b"", None
+class Clock:
+    """The child's time limit, counting only while it works: not while it waits for the host.
+
+    The child waits while the learner's kernel runs the learner's cells up to the next test,
+    and while it runs a learner's function for a test: those have their own limits.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.left, self.since = seconds, seconds, None
+
+    def run(self) -> None:
+        self.since = self.since if self.since is not None else time.monotonic()
+
+    def pause(self) -> None:
+        if self.since is not None:
+            self.left -= time.monotonic() - self.since
+            self.since = None
+
+    def remaining(self) -> float | None:
+        """Seconds left, or None while paused (no limit on waiting)."""
+        return None if self.since is None else self.left - (time.monotonic() - self.since)
+
+
+def _forward(to_child: int, clock: Clock) -> None:
+    """Pass the host's complete lines to the child; a child that already ended just misses them."""
+    while (line := HOST.pop()) is not None:
+        clock.run()
+        with contextlib.suppress(OSError):
+            os.write(to_child, line + b"\n")
+
+
+def _relay(reader: int, pid: int, timeout: float, reply, to_child: int) -> tuple[str, str]:
+    """Relay between the host and the child until it exits or runs out of time; how it ended, and any traceback.
+
+    Closes ``to_child`` when the host goes away, so a child waiting for orders ends too.
+    """
+    clock, pending, crash = Clock(timeout), b"", None
+    clock.run()
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([reader], [], [], remaining)[0]:
+        if not HOST.closed:
+            _forward(to_child, clock)
+        if HOST.closed and to_child >= 0:
+            os.close(to_child)
+            to_child = -1
+        remaining = clock.remaining()
+        watched = [reader] + ([HOST.fd] if to_child >= 0 else [])
+        ready = [] if remaining is not None and remaining <= 0 else select.select(watched, [], [], remaining)[0]
+        if not ready:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+            if to_child >= 0:
+                os.close(to_child)
             return f"ran past its {timeout:g} s time limit and was stopped", ""
+        if HOST.fd in ready and to_child >= 0:
+            HOST.fill()
+        if reader not in ready:
+            continue
         chunk = os.read(reader, 1 << 16)
         if not chunk:
             break
@@ -284,7 +413,10 @@ def _relay(reader: int, pid: int, timeout: float, reply) -> tuple[str, str]:
                 crash = json.loads(line)
             else:
                 reply.write(line.decode() + "\n")
+                clock.pause()
         reply.flush()
+    if to_child >= 0:
+        os.close(to_child)
     _, status = os.waitpid(pid, 0)
     if crash:
         return f"crashed: {crash['crashed']}", crash["traceback"]
@@ -294,21 +426,25 @@ def _relay(reader: int, pid: int, timeout: float, reply) -> tuple[str, str]:
 
 
 def grade(shell: CleanShell, cells: list[dict], request: dict, reply) -> None:
+    """Fork a child for one learner; relay its results and calls out, and the host's orders and replies in."""
     reader, writer = os.pipe()
+    orders, to_child = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(reader)
+        os.close(to_child)
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
         status = 1
         try:
-            status = _child(shell, cells, request, writer)
+            status = _child(shell, cells, {**request, "orders_fd": orders}, writer)
         finally:
             os._exit(status)
     os.close(writer)
+    os.close(orders)
     try:
-        ending, crash_traceback = _relay(reader, pid, float(request["timeout"]), reply)
+        ending, crash_traceback = _relay(reader, pid, float(request["timeout"]), reply, to_child)
     finally:
         os.close(reader)
     reply.write(json.dumps({"done": ending, "traceback": crash_traceback}) + "\n")
@@ -316,16 +452,17 @@ def grade(shell: CleanShell, cells: list[dict], request: dict, reply) -> None:
 
 
 def main() -> None:
+    """Serve the host: ``setup`` once, then ``grade`` per learner; lines a finished child left are dropped."""
     reply = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     shell, cells = make_shell(), []
-    for line in sys.stdin:
+    while (line := HOST.readline()) is not None:
         request = json.loads(line)
-        if request["op"] == "setup":
+        if request.get("op") == "setup":
             cells = request["cells"]
             reply.write(json.dumps(setup(shell, request)) + "\n")
             reply.flush()
-        elif request["op"] == "grade":
+        elif request.get("op") == "grade":
             grade(shell, cells, request, reply)
 
 

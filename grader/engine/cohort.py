@@ -85,8 +85,11 @@ def grade_cohort(course: Course, assignment: str, learners: Sequence[str] | None
             with contextlib.suppress(OSError):
                 staged_dir.parent.rmdir()
     outcomes = [graded[name] for name in names]
-    in_learner_kernel = [f"{plan.notebook}/{cell.id}" for plan in plans.values() for cell in plan.learner_kernel_cells]
-    _write_records(course, assignment, outcomes, workers, time.perf_counter() - started, in_learner_kernel)
+    where = {"declared to run in the learner's kernel (plain nbgrader's guarantees)":
+             [f"{plan.notebook}/{cell.id}" for plan in plans.values() for cell in plan.learner_kernel_cells],
+             "run in the clean room (calls to learner functions run in the learner's kernel)":
+             [f"{plan.notebook}/{cell.id}" for plan in plans.values() for cell in plan.clean_cells if cell.test]}
+    _write_records(course, assignment, outcomes, workers, time.perf_counter() - started, where)
     return outcomes
 
 
@@ -186,7 +189,8 @@ class _Pool:
 
 
 def _write_records(course: Course, assignment: str, outcomes: list[Outcome], workers: int, seconds: float,
-                   in_learner_kernel: list[str]) -> None:
+                   where: dict[str, list[str]]) -> None:
+    """Each learner's record, and the assignment's summary: counts, where each test ran, every learner's line."""
     folder = engine_dir(course, assignment)
     for outcome in outcomes:
         outcome.write(folder)
@@ -195,7 +199,7 @@ def _write_records(course: Course, assignment: str, outcomes: list[Outcome], wor
         "workers": workers, "seconds": round(seconds, 1),
         "graded": sum(o.ok for o in outcomes), "flagged": sum(o.flagged for o in outcomes),
         "not graded or failed": sum(not o.ok for o in outcomes),
-        "declared to run in the learner's kernel (plain nbgrader's guarantees)": in_learner_kernel,
+        **where,
         "learners": {o.learner: {"status": o.status, "score": o.score, "max_score": o.max_score,
                                  "message": o.message()} for o in outcomes},
     }

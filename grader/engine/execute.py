@@ -6,15 +6,20 @@ score, save — with this preprocessor in place of ``Execute``. For one notebook
 1. starts a kernel inside the learner's sandbox (``grader.engine.sandbox``), talking to it
    over IPC sockets in a directory bound into the sandbox (the sandbox has no network);
 2. runs the learner's cells in order; at each trusted cell it first takes a *snapshot* of
-   the names that cell reads (the answers, as data: ``grader.engine.snapshot``), and runs
-   the released (visible) part of each test there too, to see what the learner's own
-   kernel would have reported; hidden tests never enter the learner's kernel;
-3. stops the kernel on the whole-notebook wall clock, a per-cell timeout, or when learner
-   code exits or kills it, and grades what ran;
-4. has the clean room run every trusted cell with those snapshots and writes its outputs
-   into the test cells, so nbgrader's SaveAutoGrades scores honest results only;
-5. flags the notebook for review when a test passed in the learner's kernel but failed in
-   the clean room: something in the notebook changes how tests run.
+   the names that cell reads (the answers, as data: ``grader.engine.snapshot``) and has the
+   clean room run that cell with them while the learner's kernel waits at that point; then
+   it runs the released (visible) part of each test in the learner's kernel too, to see
+   what the learner's own kernel would have reported; hidden tests never enter it;
+3. while the clean room runs a test, answers its calls to a learner's function (the
+   *function route*): the function runs in the learner's kernel, as it stands at that point
+   of the notebook, under the per-cell time limit, its printed output capped, and its result
+   goes back as data through the snapshot encoder (``CALL`` steps, logged per learner);
+4. stops the kernel on the whole-notebook wall clock, a per-cell timeout, or when learner
+   code exits or kills it; cells it never reached are run in the clean room as not run;
+5. writes the clean room's outputs into the test cells, so nbgrader's SaveAutoGrades
+   scores honest results only, and flags the notebook for review when a test passed in the
+   learner's kernel but failed in the clean room: something in the notebook changes how
+   tests run.
 
 A cell the course declared to run in the learner's kernel (``grader.engine.plan``) is the
 exception: it runs there in full, hidden part included, as plain nbgrader runs it; its
@@ -57,6 +62,9 @@ from grader.grades import question_of
 
 SNAPSHOT, LEARNER, VISIBLE_TEST = "snapshot", "learner cell", "visible test"
 KERNEL_TEST = "test declared to run in the learner kernel"
+CALL = "call to a learner function"
+#: Printed output of one call to a learner's function that is passed on to the test (per stream).
+CALL_OUTPUT_BYTES = 64 << 10
 
 
 _SESSION: Any = None
@@ -130,6 +138,12 @@ class LearnerRun:
     stop_reason: str | None = None
     events: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: Calls the clean room's tests made to the learner's functions: name → [count, seconds].
+    calls: dict[str, list[float]] = field(default_factory=dict)
+
+    def count_call(self, name: str, seconds: float) -> None:
+        count, total = self.calls.get(name, [0, 0.0])
+        self.calls[name] = [count + 1, total + seconds]
 
 
 @dataclass
@@ -143,6 +157,7 @@ class NotebookReport:
     notes: list[str] = field(default_factory=list)
     learner_seconds: float = 0.0
     clean_seconds: float = 0.0
+    calls: dict[str, list[float]] = field(default_factory=dict)
 
 
 MESSAGE_OVERHEAD = 1 << 20
@@ -293,26 +308,28 @@ class SandboxedExecute(Execute):
         with session.lock.released():
             box = session.box(resources["nbgrader"]["student"], notebook_id, Path(resources["metadata"]["path"]))
             try:
-                run = self._run_learner(nb, plan, box, session)
+                run, clean = self._run_learner(nb, plan, box, session)
             except SandboxError:
                 session.sandbox_failed = True
                 raise
-            started = time.perf_counter()
-            clean = session.cleanroom(notebook_id).grade(run.snapshots, _not_run(plan, run), run.unstored,
-                                                         session.limits.clean_seconds)
-            report.clean_seconds = time.perf_counter() - started
             if clean.traceback:
                 with box.log.open("a", encoding="utf-8") as log:
                     log.write(f"\n--- the clean room crashed ---\n{clean.traceback}")
         report.learner_seconds, report.stop_reason, report.events = run.seconds, run.stop_reason, run.events
+        report.clean_seconds, report.calls = self._clean_seconds, run.calls
         _merge(nb, plan, run, clean, report)
         session.record(report)
         return nb, resources
 
-    def _run_learner(self, nb: NotebookNode, plan: NotebookPlan, box: LearnerBox, session) -> LearnerRun:
+    def _run_learner(self, nb: NotebookNode, plan: NotebookPlan, box: LearnerBox,
+                     session) -> tuple[LearnerRun, CleanResult]:
+        """The learner's kernel runs the notebook while the clean room checks each trusted cell at its point."""
         steps = build_steps(nb, plan)
         self._steps, self._limits, self._output_bytes, self._truncated = steps, session.limits, 0, False
-        self._run, self._box = LearnerRun(), box
+        self._run, self._box, self._plan = LearnerRun(), box, plan
+        self._room, self._clean, self._clean_seconds = session.cleanroom(plan.notebook), None, 0.0
+        self._ordered: set[str] = set()
+        self._call_streams: dict[str, str] = {}
         self._step_started, self._timed_out = time.monotonic(), None
         km = SandboxedKernelManager(session.sandbox, box, config=self.config)
         NotebookClient.__init__(self, new_notebook(cells=[step.cell for step in steps]), km)
@@ -320,14 +337,16 @@ class SandboxedExecute(Execute):
         self._current = Step(LEARNER, new_code_cell(""), "kernel start-up")
         started = time.perf_counter()
         run_sync(self._async_run)()
-        self._run.seconds = time.perf_counter() - started
-        return self._run
+        self._run.seconds = time.perf_counter() - started - self._clean_seconds
+        return self._run, self._clean.result
 
     async def _async_run(self) -> None:
+        self._clean = await asyncio.to_thread(self._room.start, self._limits.clean_seconds)
         try:
             await self.async_start_new_kernel()
             await self.async_start_new_kernel_client()
         except Exception as error:
+            await asyncio.to_thread(self._clean.end)
             if self.km is not None:
                 await self._async_cleanup_kernel()
             raise SandboxError(f"The sandboxed kernel did not start: {error}. Its log: {self._box.log}") from error
@@ -347,6 +366,7 @@ class SandboxedExecute(Execute):
                 f"({type(error).__name__}: {error})")
         finally:
             watchdog.cancel()
+            await self._check_the_rest()
             self.km.kill_now()
             await self._async_cleanup_kernel()
 
@@ -383,17 +403,74 @@ class SandboxedExecute(Execute):
         self.km.kill_now()
 
     async def _run_steps(self) -> None:
-        for index, step in enumerate(self._steps):
+        for index, step in enumerate(list(self._steps)):
             self._current = step
-            if step.kind == SNAPSHOT and not step.trusted.needs:
-                self._run.reached.add(step.trusted.id)
-                continue
-            if step.kind == SNAPSHOT:
+            if step.kind == SNAPSHOT and step.trusted.needs:
                 step.cell.source = snapshot.snippet(step.trusted.needs, self._limits.snapshot_items,
                                                     self._limits.snapshot_bytes)
-            self._step_started, self._timed_out = time.monotonic(), None
-            await self.async_execute_cell(step.cell, index, store_history=step.kind != SNAPSHOT)
-            self._after_step(step, time.monotonic() - self._step_started)
+            if step.kind != SNAPSHOT or step.trusted.needs:
+                self._step_started, self._timed_out = time.monotonic(), None
+                await self.async_execute_cell(step.cell, index, store_history=step.kind != SNAPSHOT)
+                self._after_step(step, time.monotonic() - self._step_started)
+            if step.kind == SNAPSHOT:
+                self._run.reached.add(step.trusted.id)
+                await self._check_clean(step.trusted.id, None)
+
+    async def _check_clean(self, cell_id: str, not_run: str | None) -> None:
+        """Have the clean room run one trusted cell now, answering the calls its test makes to learner functions."""
+        started = time.perf_counter()
+        self._ordered.add(cell_id)
+        self._clean.order(cell_id, self._run.snapshots.get(cell_id), not_run, self._run.unstored.get(cell_id, {}))
+        while (call := await asyncio.to_thread(self._clean.next_call)) is not None:
+            calling = time.perf_counter()
+            self._clean.reply(*await self._call_learner(call, cell_id))
+            started += time.perf_counter() - calling
+        self._clean_seconds += time.perf_counter() - started
+
+    async def _check_the_rest(self) -> None:
+        """Cells the learner's kernel never reached still get a clean result: not run, and why."""
+        for cell in self._plan.clean_cells:
+            if cell.id not in self._ordered:
+                reason = f"this test did not run: {self._run.stop_reason}" if self._run.stop_reason else None
+                await self._check_clean(cell.id, reason)
+        await asyncio.to_thread(self._clean.end)
+
+    async def _call_learner(self, call: dict, cell_id: str) -> tuple[dict, str, str]:
+        """Run one call to a learner's function in the learner's kernel: (reply, stdout, stderr) for the clean room."""
+        name = str(call.get("name", "function"))
+        if self._run.stop_reason:
+            return {"error": f"could not run: the learner's kernel had stopped ({self._run.stop_reason})"}, "", ""
+        source = snapshot.call_snippet(call["ref"], call["args"], self._limits.snapshot_items,
+                                       self._limits.snapshot_bytes)
+        step, previous = Step(CALL, new_code_cell(source), f"{name}(...) called by {cell_id}"), self._current
+        self._steps.append(step)
+        self.nb.cells.append(step.cell)
+        self._current, self._call_streams = step, {}
+        self._step_started, self._timed_out = time.monotonic(), None
+        try:
+            await self.async_execute_cell(step.cell, len(self._steps) - 1, store_history=False)
+        except Exception as error:  # noqa: BLE001 - the clean room waits for an answer, whatever happened
+            self.km.kill_now()
+            self._run.stop_reason = self._run.stop_reason or _why_stopped(error, step.label, self._unresponsive)
+            return {"error": f"could not finish: {self._run.stop_reason}"}, "", ""
+        finally:
+            self._current = previous
+            self._run.count_call(name, time.monotonic() - self._step_started)
+        return self._call_reply(step, name), self._call_streams.get("stdout", ""), self._call_streams.get("stderr", "")
+
+    def _call_reply(self, step: Step, name: str) -> dict:
+        if self._timed_out is not None:
+            seconds = time.monotonic() - self._step_started
+            stopped = t("engine.stopped_at_limit", limit=self._timed_out, seconds=seconds)
+            self._run.events.append(f"{step.label} {stopped}")
+            return {"error": t("engine.call_timeout", limit=self._timed_out)}
+        texts = [out.data[snapshot.MIME] for out in step.cell.outputs
+                 if out.get("output_type") == "display_data" and snapshot.MIME in out.get("data", {})]
+        try:
+            return json.loads(texts[-1]) if texts else {"error": t("engine.call_no_result", error=_first_error(
+                step.cell.outputs) or "no error shown")}
+        except ValueError:
+            return {"refused": "sent back a result that is not readable data"}
 
     def _after_step(self, step: Step, seconds: float) -> None:
         if step.kind == SNAPSHOT:
@@ -437,9 +514,23 @@ class SandboxedExecute(Execute):
                 self._run.failed_names.pop(name, None)
 
     def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> NotebookNode | None:
-        """Keep learner output within the notebook's output budget; snapshots have their own cap."""
-        if self._steps[cell_index].kind == SNAPSHOT:
+        """Keep learner output within the notebook's output budget; snapshots have their own cap.
+
+        A call's printed output is kept apart (up to ``CALL_OUTPUT_BYTES`` per stream) for the
+        test that made it, as plain nbgrader would show it in the test cell; its other displays are dropped.
+        """
+        kind = self._steps[cell_index].kind
+        if kind == CALL and msg.get("msg_type") == "stream":
+            content = msg.get("content", {})
+            stream = content.get("name", "stdout")
+            self._call_streams[stream] = (self._call_streams.get(stream, "") + content.get("text", ""))[
+                :CALL_OUTPUT_BYTES]
+            return None
+        if kind == SNAPSHOT or kind == CALL and (msg.get("msg_type") == "error" or snapshot.MIME in
+                                                 msg.get("content", {}).get("data", {})):
             return super().output(outs, msg, display_id, cell_index)
+        if kind == CALL:
+            return None
         self._output_bytes += _content_size(msg.get("content", {}))
         if self._output_bytes <= self._limits.output_bytes:
             return super().output(outs, msg, display_id, cell_index)
@@ -452,20 +543,21 @@ class SandboxedExecute(Execute):
         return None
 
 
+def _why_stopped(error: Exception, label: str, unresponsive) -> str:
+    """Why a call to a learner's function ended the learner's kernel, in words."""
+    if isinstance(error, DeadKernelError):
+        return f"the kernel stopped while running {label} (the code exited, was killed, or crashed)"
+    if isinstance(error, CellControlSignal):
+        return unresponsive()
+    return f"the grader could not follow the kernel while running {label} ({type(error).__name__}: {error})"
+
+
 def _score(cell: NotebookNode, trusted: TrustedCell) -> float | None:
     """What nbgrader would award a test cell with these outputs."""
     graded = from_dict({"cell_type": "code", "source": trusted.source, "outputs": cell.get("outputs", []),
                         "metadata": {"nbgrader": {"grade": True, "solution": False, "locked": True,
                                                   "grade_id": trusted.id, "points": trusted.points}}})
     return determine_grade(graded)[0]
-
-
-def _not_run(plan: NotebookPlan, run: LearnerRun) -> dict[str, str]:
-    """Trusted cells the learner's kernel never reached because it stopped early, with the reason."""
-    if not run.stop_reason:
-        return {}
-    reason = f"this test did not run: {run.stop_reason}"
-    return {cell.id: reason for cell in plan.cells if cell.id not in run.reached}
 
 
 def _merge(nb: NotebookNode, plan: NotebookPlan, run: LearnerRun, clean: CleanResult,

@@ -36,6 +36,8 @@ class Outcome:
     findings: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Calls the clean room's tests made to the learner's functions: "notebook: name" → count and seconds.
+    calls: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
     log: str = ""
 
@@ -79,7 +81,10 @@ class Outcome:
                  f"time:    {self.seconds:.1f} s"]
         sections = [("why", self.reasons), ("flagged for review", self.flags), ("limits and stops", self.events),
                     ("structure", [f"[{f['severity']}] {f['message']}" for f in self.findings]),
-                    ("notes", self.notes)]
+                    ("notes", self.notes),
+                    ("calls to the learner's functions (run in the learner's kernel)",
+                     [f"{name}: {call['count']:g} calls, {call['seconds']:.2f} s"
+                      for name, call in self.calls.items()])]
         for title, items in sections:
             if items:
                 lines += ["", f"{title}:"] + [f"  - {one_line(item)}" for item in items]

@@ -13,9 +13,12 @@ learner's notebook; nothing else of the learner's crosses. Helpers and data that
 bound (``expect``, ``pd``, ``complaints``) are therefore always the clean room's own, never
 a learner's redefinition.
 
-Some tests cannot run that way as written: they call a function the learner wrote (a
-function is code, and only data crosses), delete a learner's name to prove
-something about it, inspect code or namespaces, or draw plots. The plan finds them from
+A learner's function crosses as a reference: a test that calls it runs in the clean room
+and the call runs in the learner's kernel (the function route, ``grader.engine.execute``).
+Some tests cannot run that way as written: they delete or rebind a learner's function to
+prove something about the learner's other code (which sees only the learner's kernel),
+use a class the learner wrote (its instances are not data), inspect code or namespaces,
+or draw plots. The plan finds them from
 their source before any learner is graded, and refuses the assignment, naming each cell and
 why, unless the course declares them to run in the learner's sandboxed kernel like plain
 nbgrader (``c.CxEngine.learner_kernel_tests`` in ``nbgrader_config.py``). A declared cell
@@ -193,35 +196,52 @@ def _is_trusted(cell: NotebookNode) -> bool:
     return bool(meta.get("grade") or meta.get("locked"))
 
 
-def learner_functions(source: NotebookNode) -> set[str]:
-    """Names the answer cells of the source notebook define as functions or classes (code, not data)."""
-    names: set[str] = set()
+def _answer_definitions(source: NotebookNode):
+    """Every module-level statement of the source notebook's answer cells."""
     for cell in source.cells:
         if cell.cell_type == "code" and _meta(cell).get("solution"):
-            for node in _module_level(_tree(cell.source).body):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    names.add(node.name)
-                elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
-                    names |= {n.id for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+            yield from _module_level(_tree(cell.source).body)
+
+
+def learner_functions(source: NotebookNode) -> set[str]:
+    """Names the answer cells of the source notebook define as functions (``def`` or a lambda)."""
+    names: set[str] = set()
+    for node in _answer_definitions(source):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+            names |= {n.id for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name)}
     return names
 
 
-def clean_room_problem(source: str, needs: tuple[str, ...], functions: set[str]) -> str | None:
+def learner_classes(source: NotebookNode) -> set[str]:
+    """Names the answer cells of the source notebook define as classes."""
+    return {node.name for node in _answer_definitions(source) if isinstance(node, ast.ClassDef)}
+
+
+def clean_room_problem(source: str, needs: tuple[str, ...], functions: set[str],
+                       classes: frozenset[str] | set[str] = frozenset()) -> str | None:
     """Why the clean room cannot run this cell as written, or None when it can.
 
-    Only data crosses from the learner's kernel, so a cell that calls a learner's function,
-    deletes a learner's name, inspects code or namespaces, or draws plots would
-    fail there for every learner, the correct ones too.
+    Answers cross as data and functions as references whose calls run in the learner's
+    kernel, so a plain call is fine. A cell that deletes a learner's name or rebinds a
+    learner's function (only the clean room's name would change, never what the learner's
+    other code sees), uses a learner's class, inspects code or namespaces, or draws plots
+    would fail there for every learner, the correct ones too.
     """
     tree = _tree(source)
     deleted = sorted(set(needs) & {target.id for node in ast.walk(tree) if isinstance(node, ast.Delete)
                                    for target in node.targets if isinstance(target, ast.Name)})
     if deleted:
         return f"it deletes the learner's {', '.join(deleted)} to see what else depends on it in the learner's kernel"
-    called = sorted(set(needs) & functions)
-    if called:
-        return (f"it uses {', '.join(called)}, which the answer cells define as functions: only data crosses "
-                "into the clean room where tests run, never a learner's code")
+    rebound = sorted(set(functions) & bound_names(tree))
+    if rebound:
+        return (f"it rebinds the learner's function {', '.join(rebound)}, which the learner's other functions "
+                "would only see in the learner's kernel")
+    used_classes = sorted(set(needs) & set(classes))
+    if used_classes:
+        return (f"it uses {', '.join(used_classes)}, which the answer cells define as classes: a learner's objects "
+                "do not cross into the clean room where tests run, only data and calls to functions")
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     imported = {alias.name.split(".")[0] for node in ast.walk(tree)
@@ -244,7 +264,7 @@ def build_plan(assignment: str, notebook: str, source: NotebookNode, gradebook_s
     cells: list[TrustedCell] = []
     problems: list[tuple[str, str]] = []
     bound: set[str] = set()
-    functions = learner_functions(source)
+    functions, classes = learner_functions(source), learner_classes(source)
     in_prefix = True
     for cell in source.cells:
         if cell.cell_type != "code":
@@ -259,7 +279,7 @@ def build_plan(assignment: str, notebook: str, source: NotebookNode, gradebook_s
         visible, hidden = _visible(text) if test else (text, False)
         needs = () if in_prefix else tuple(sorted(needed_names(text, bound)))
         declared = not in_prefix and meta["grade_id"] in learner_kernel
-        why = None if in_prefix or declared else clean_room_problem(text, needs, functions)
+        why = None if in_prefix or declared else clean_room_problem(text, needs, functions, classes)
         if why:
             problems.append((meta["grade_id"], why))
         trusted = TrustedCell(meta["grade_id"], text, test, points.get(meta["grade_id"], 0.0), hidden, visible,

@@ -8,6 +8,14 @@ Index of plain dtypes — and refuses everything else. Only data leaves the lear
 kernel: no methods, overridden operators or hidden state reach the clean room where the
 tests run.
 
+A function the learner wrote crosses as a *reference* (``{"$": "function", "name", "ref"}``):
+the function itself stays in a registry in the learner's kernel (``REGISTRY``, one entry
+per function object, so an unchanged function keeps its reference). When a test in the
+clean room calls it, the grader runs ``call`` here: the arguments (the test's own data,
+pickled by the trusted clean room) are loaded, the function runs among the learner's code
+as in plain nbgrader, and its result goes back through ``encode`` like any answer, or the
+exception it raised as its type name and message.
+
 It runs among the learner's code, so the learner can tamper with it; all that tampering
 can produce is some other data, which the clean room decodes strictly
 (``grader.engine.values``). It needs no protection, only to be self-contained: standard
@@ -20,6 +28,10 @@ from pathlib import Path
 
 MIME = "application/vnd.cx-grader.snapshot"
 MAX_DEPTH = 32
+REGISTRY = "__cx_functions__"
+MAX_MESSAGE = 2000
+#: The learner's registry while ``publish`` or ``call`` runs (a one-item list: this file runs via exec).
+_registry = [[]]
 SOURCE = Path(__file__).read_text(encoding="utf-8") if "__file__" in globals() else ""
 
 
@@ -46,6 +58,8 @@ def encode(value, budget, depth=0):
     kind = type(value)
     if value is None or kind in (bool, int, float, str):
         return value
+    if _is_function(value):
+        return {"$": "function", "name": str(value.__name__)[:100], "ref": _register(value)}
     if kind in (list, tuple, set, frozenset):
         return {"$": kind.__name__, "v": [encode(item, budget, depth + 1) for item in value]}
     if _is_namedtuple(value):
@@ -55,6 +69,23 @@ def encode(value, budget, depth=0):
         return {"$": "dict", "v": [[encode(k, budget, depth + 1), encode(v, budget, depth + 1)]
                                    for k, v in value.items()]}
     return _encode_library(value, budget, depth)
+
+
+def _is_function(value):
+    """A function the learner wrote (``def`` or lambda); built-ins, methods and callables stay refused."""
+    import types
+
+    return type(value) is types.FunctionType
+
+
+def _register(function):
+    """The function's reference: its place in the learner's registry, the same for the same object."""
+    registry = _registry[0]
+    for ref, known in enumerate(registry):
+        if known is function:
+            return ref
+    registry.append(function)
+    return len(registry) - 1
 
 
 def _is_namedtuple(value):
@@ -144,6 +175,7 @@ def publish(namespace, names, max_items, max_bytes=None):
     grader's sockets drop a larger message unread, so it would say nothing at all.
     """
     values, refused, missing = {}, {}, []
+    _registry[0] = namespace.setdefault(REGISTRY, [])
     for name in names:
         if name not in namespace:
             missing.append(name)
@@ -163,6 +195,60 @@ def publish(namespace, names, max_items, max_bytes=None):
     from IPython.display import publish_display_data
 
     publish_display_data({MIME: text})
+
+
+def _arguments(payload, registry):
+    """The call's arguments, unpickled; a learner function passed as an argument is the registry's own."""
+    import base64
+    import io
+    import pickle
+
+    class Arguments(pickle.Unpickler):
+        def persistent_load(self, ref):
+            return registry[ref]
+
+    return Arguments(io.BytesIO(base64.b64decode(payload))).load()
+
+
+def _raised(error):
+    """A learner's exception as the clean room reads it: builtin type name (or its class name) and message."""
+    kind = type(error)
+    try:
+        message = str(error)[:MAX_MESSAGE]
+    except Exception:  # noqa: BLE001 - an exception whose text cannot be read still has a type
+        message = ""
+    return {"raised": kind.__name__, "builtin": kind.__module__ == "builtins", "message": message}
+
+
+def call(namespace, ref, payload, max_items, max_bytes):
+    """Call the learner's function ``ref`` with the clean room's arguments; publish its result as data."""
+    _registry[0] = registry = namespace.setdefault(REGISTRY, [])
+    args, kwargs = _arguments(payload, registry)
+    try:
+        result = registry[ref](*args, **kwargs)
+    except Exception as error:  # noqa: BLE001 - the learner's exception is the call's result
+        reply = _raised(error)
+    else:
+        try:
+            reply = {"value": encode(result, [max_items])}
+        except Refused as why:
+            reply = {"refused": f"returned a value that {why}"}
+        except Exception as error:  # noqa: BLE001 - whatever the value does, the grader gets a reason
+            reply = {"refused": f"returned a value that could not be read ({type(error).__name__})"}
+    text = json.dumps(reply, allow_nan=True)
+    if len(text) > max_bytes:
+        text = json.dumps({"refused": f"returned a value too large to check ({len(text) >> 20} MB)"})
+    from IPython.display import publish_display_data
+
+    publish_display_data({MIME: text})
+
+
+def call_snippet(ref, payload, max_items, max_bytes):
+    """The code the grader runs in the learner's kernel to call function ``ref`` with pickled arguments."""
+    return (f"__cx_grader__ = {{'__name__': 'cx_grader_snapshot'}}\n"
+            f"exec({SOURCE!r}, __cx_grader__)\n"
+            f"__cx_grader__['call'](globals(), {int(ref)}, {payload!r}, {int(max_items)}, {int(max_bytes)})\n"
+            "del __cx_grader__\n")
 
 
 def snippet(names, max_items, max_bytes=None):

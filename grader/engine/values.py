@@ -5,17 +5,31 @@ learner's code could have written anything. Decoding accepts only the tagged for
 encoder produces, only dtypes from a fixed list, and a bounded amount of it; it builds
 fresh built-in, NumPy and pandas objects, so a test in the clean room compares plain data
 with plain data. Anything else is refused with a reason the instructor and learner can read.
+
+A learner's function arrives as a reference and is rebuilt as a ``LearnerFunction``: a
+proxy holding nothing of the learner's but a name and a number. Calling it pickles the
+arguments (the test's own data: the clean room is trusted, the learner's kernel may read
+them), and ``CALLER`` (set by the clean room) has the host run the function in the
+learner's sandboxed kernel. The reply is decoded by ``call_result`` with the same strict
+rules as any answer: a value that is not plain data is refused, a learner's exception
+comes back as the same built-in type when it is one of ``BUILTIN_EXCEPTIONS``, else as a
+``LearnerError`` with its type name and message. The grader's own failures (a refused
+result, a call that timed out, a stopped kernel) derive from ``BaseException``, so a test's
+``except Exception`` can never take them for the learner's behaviour.
 """
 
 from __future__ import annotations
 
+import base64
 import collections
 import hashlib
+import io
+import pickle
 import importlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 MAX_DEPTH = 34
 COURSE_PACKAGE = "cxacademy"
@@ -27,6 +41,83 @@ _TZ_DTYPE = re.compile(r"^datetime64\[(s|ms|us|ns), ([A-Za-z0-9_/+\-:]{1,64})\]$
 
 class Invalid(ValueError):
     """The snapshot holds something the encoder never produces."""
+
+
+#: Exceptions a learner's function may raise that the clean room raises again as themselves.
+BUILTIN_EXCEPTIONS = {kind.__name__: kind for kind in (
+    ArithmeticError, AssertionError, AttributeError, FileNotFoundError, IndexError, KeyError, LookupError,
+    NameError, NotImplementedError, OSError, OverflowError, RecursionError, RuntimeError, StopIteration,
+    TypeError, UnboundLocalError, UnicodeError, ValueError, ZeroDivisionError)}
+
+
+class LearnerError(Exception):
+    """An exception the learner's function raised whose type is not one of ``BUILTIN_EXCEPTIONS``."""
+
+
+class AnswerNotCheckable(BaseException):
+    """A learner's function returned something that is not plain data."""
+
+
+class CallNotCompleted(BaseException):
+    """A learner's function could not be run to the end: time limit, stopped kernel, unsendable arguments."""
+
+
+class LearnerFunction:
+    """A learner's function seen from the clean room: calling it runs it in the learner's kernel."""
+
+    def __init__(self, name: str, ref: int) -> None:
+        self.__name__ = self.__qualname__ = name
+        self.ref = ref
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True  # noqa: F841 - IPython leaves the grader's frames out of the test's traceback
+        if CALLER[0] is None:
+            raise CallNotCompleted(f"{self.__name__} cannot be called here: no learner kernel is attached")
+        return CALLER[0](self, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<learner function {self.__name__}>"
+
+
+#: The clean room's link to the host: (function, args, kwargs) → the function's result.
+CALLER: list[Callable[[LearnerFunction, tuple, dict], Any] | None] = [None]
+
+
+class _Arguments(pickle.Pickler):
+    """Pickles a call's arguments; a learner function among them travels as its reference."""
+
+    def persistent_id(self, obj: Any) -> int | None:
+        return obj.ref if type(obj) is LearnerFunction else None
+
+
+def call_payload(args: tuple, kwargs: dict) -> str:
+    """A call's arguments as base64 pickle text for the learner's kernel (``snapshot.call``)."""
+    buffer = io.BytesIO()
+    try:
+        _Arguments(buffer).dump((args, kwargs))
+    except (pickle.PicklingError, TypeError, AttributeError) as error:
+        raise CallNotCompleted(f"the test's arguments cannot be sent to the learner's kernel ({error})") from None
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def call_result(name: str, reply: Any) -> Any:
+    """What a call to the learner's function ``name`` gives the test: its value, or the exception it raised."""
+    __tracebackhide__ = True  # noqa: F841 - IPython leaves the grader's frames out of the test's traceback
+    if not isinstance(reply, dict):
+        raise AnswerNotCheckable(f"{name}(...) sent back an unreadable reply")
+    if "value" in reply:
+        try:
+            return decode(reply["value"])
+        except (Invalid, ValueError, TypeError, OverflowError, RecursionError) as error:
+            raise AnswerNotCheckable(f"{name}(...) returned a value that could not be rebuilt ({error})") from None
+    if "raised" in reply:
+        kind, message = str(reply["raised"])[:100], str(reply.get("message", ""))[:2000]
+        if reply.get("builtin") is True and kind in BUILTIN_EXCEPTIONS:
+            raise BUILTIN_EXCEPTIONS[kind](message)
+        raise LearnerError(f"{kind}: {message}")
+    if "refused" in reply:
+        raise AnswerNotCheckable(f"{name}(...) {str(reply['refused'])[:300]}")
+    raise CallNotCompleted(f"{name}(...) {str(reply.get('error', 'gave no result'))[:500]}")
 
 
 @dataclass
@@ -234,6 +325,13 @@ def _pandas_scalar(node: dict, depth: int):
     raise Invalid("an unknown pandas scalar")
 
 
+def _function(node: dict, depth: int) -> LearnerFunction:
+    name, ref = node.get("name"), node.get("ref")
+    if not isinstance(name, str) or type(ref) is not int or ref < 0:
+        raise Invalid("a function reference without a name and number")
+    return LearnerFunction(name[:100], ref)
+
+
 def _missing(node: dict, depth: int):
     import pandas as pd
 
@@ -259,4 +357,5 @@ _DECODERS = {
     "index": _index,
     "pdscalar": _pandas_scalar,
     "missing": _missing,
+    "function": _function,
 }

@@ -186,6 +186,8 @@ class WorkerSession:
             flags += report.flags
             outcome.timings[report.notebook] = {"learner kernel": round(report.learner_seconds, 2),
                                                 "clean room": round(report.clean_seconds, 2)}
+            outcome.calls.update({f"{report.notebook}: {name}": {"count": count, "seconds": round(seconds, 3)}
+                                  for name, (count, seconds) in report.calls.items()})
         outcome.flags = [reason for _, reason in flags]
         with quiet_nbgrader(), self.lock.held(), \
                 Gradebook(self.course.db_url, self.course.coursedir.course_id) as gradebook:
