@@ -3,6 +3,8 @@
 #   make test   run the whole test suite
 #   make lab    open the course in JupyterLab as a learner (lessons + Assignment List)
 #   make lab-instructor   the same with the instructor's tools (Formgrader, Create Assignment)
+#   make academy ROSTER=roster.csv   a company academy: JupyterHub on this machine (root; README)
+#   make academy-stop                stop it and remove its users
 # Both are idempotent: the virtual environment is built once and reused.
 
 PYTHON ?= python3
@@ -11,7 +13,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: demo test setup system-deps lab lab-instructor bench clean-notebooks clean
+.PHONY: demo test setup system-deps lab lab-instructor academy academy-stop bench clean-notebooks clean
 
 demo: setup system-deps
 	$(BIN)/cx-grader demo
@@ -51,6 +53,19 @@ lab: setup
 lab-instructor: setup
 	mkdir -p assignments/exchange
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/course
+
+# The company academy (deploy/academy/academy.py, standard library only): JupyterHub on loopback,
+# a system user per roster row and one instructor. Needs root; its state folder must be one
+# every user can reach. The hub's Python environment is built on first use and reused.
+ROSTER ?= deploy/academy/roster.example.csv
+ACADEMY_STATE ?= /srv/cx-academy
+ACADEMY_PORT ?= 8000
+
+academy: system-deps
+	/usr/bin/python3 deploy/academy/academy.py start --roster $(ROSTER) --state $(ACADEMY_STATE) --port $(ACADEMY_PORT)
+
+academy-stop:
+	/usr/bin/python3 deploy/academy/academy.py stop --state $(ACADEMY_STATE)
 
 bench: setup
 	$(BIN)/python benchmarks/load_datasets.py
