@@ -67,6 +67,7 @@ from grader.engine.cohort import grade_cohort
 from grader.engine.plan import TrustedCell, bound_names, build_plan, needed_names, python_source
 from grader.engine.preflight import stamp_release
 from grader.grades import question_of
+from grader.intake import released_names
 
 LEARNER_PREFIX = "adversary-"
 PROBE_SECONDS = 300
@@ -430,47 +431,72 @@ def judge(variant: Variant, question: Question, lost: dict[str, float]) -> Findi
 
 
 def attack(course: Course, assignment: str, workers: int = 2) -> Attack:
-    """Grade every generic adversarial answer of a released assignment and judge what each lost."""
+    """Grade every generic adversarial answer of a released assignment and judge what each lost.
+
+    Each notebook of the assignment is attacked on its own: its variants go into learners
+    who submit the solution of every other notebook, and are judged on that notebook's scores.
+    """
     started = time.perf_counter()
-    source = notebooks.read(course.root / "source" / assignment / f"{assignment}.ipynb")
     release = course.step_dir(course.coursedir.release_directory, assignment)
-    released = notebooks.read(release / f"{assignment}.ipynb")
-    questions = find_questions(assignment, source)
-    solution = notebooks.solutions(source)
-    variants, skipped = probe(notebooks.fill_answers(released, solution), questions, release)
-    report = Attack(skipped=skipped)
+    names = released_names(course, assignment)
+    sources = {name: notebooks.read(course.root / "source" / assignment / f"{name}.ipynb") for name in names}
+    released = {name: notebooks.read(release / f"{name}.ipynb") for name in names}
+    solutions = {name: notebooks.solutions(sources[name]) for name in names}
+    filled = {name: notebooks.fill_answers(released[name], solutions[name]) for name in names}
+    report = Attack()
     stamp_release(course, assignment)
-    by_id = {question.id: question for question in questions}
-    planned = dict(_submit(course, assignment, released, solution, batches(variants, questions), by_id))
+    planned: dict[str, tuple[str, list[Variant]]] = {}
+    questions: dict[str, dict[str, Question]] = {}
+    order: list[Variant] = []
+    for name in names:
+        found = find_questions(assignment, sources[name])
+        variants, skipped = probe(filled[name], found, release)
+        report.skipped += skipped
+        order += variants
+        questions[name] = {question.id: question for question in found}
+        prefix = LEARNER_PREFIX if len(names) == 1 else f"{LEARNER_PREFIX}{name}-"
+        for learner, batch in _submit(course, assignment, prefix, filled, name, solutions[name],
+                                      batches(variants, found), questions[name]):
+            planned[learner] = (name, batch)
     outcomes = grade_cohort(course, assignment, list(planned), workers=workers, progress=False)
     scores = course.scores(assignment)
     for outcome in outcomes:
+        name, batch = planned[outcome.learner]
         if not outcome.ok or outcome.flagged:
-            titles = "; ".join(v.title for v in planned[outcome.learner])
+            titles = "; ".join(v.title for v in batch)
             report.failures.append(f"{outcome.learner} ({titles}) was not graded cleanly: {outcome.message()}")
             continue
-        mine = scores[(scores["learner"] == outcome.learner) & (scores["kind"] == "autograded")]
+        mine = scores[(scores["learner"] == outcome.learner) & (scores["notebook"] == name)
+                      & (scores["kind"] == "autograded")]
         lost = dict(zip(mine["cell"], mine["max_score"] - mine["score"]))
-        for variant in planned[outcome.learner]:
-            question = by_id[variant.question]
-            report.findings.append(judge(variant, question, {cell: lost.get(cell, 0.0) for cell in question.points}))
-    report.findings.sort(key=lambda finding: variants.index(finding.variant))
+        for variant in batch:
+            question = questions[name][variant.question]
+            lost_here = {cell: lost.get(cell, 0.0) for cell in question.points}
+            report.findings.append(judge(variant, question, lost_here))
+    report.findings.sort(key=lambda finding: order.index(finding.variant))
     report.notebooks, report.seconds = len(planned), time.perf_counter() - started
     return report
 
 
-def _submit(course: Course, assignment: str, released: NotebookNode, solution: dict[str, str],
-            planned: list[list[Variant]], questions: dict[str, Question]) -> Iterator[tuple[str, list[Variant]]]:
-    """Write and submit one learner notebook per batch: the solution with the batch's variants appended."""
+def _submit(course: Course, assignment: str, prefix: str, filled: dict[str, NotebookNode], attacked: str,
+            solution: dict[str, str], planned: list[list[Variant]],
+            questions: dict[str, Question]) -> Iterator[tuple[str, list[Variant]]]:
+    """Write and submit one learner per batch, with every notebook of the assignment.
+
+    The attacked notebook holds its solution with the batch's variants appended; every other
+    notebook its solution as it is, so that only the attacked notebook can lose points.
+    """
     inbox = course.root / "adversary-inbox"
     for number, batch in enumerate(planned, start=1):
-        learner = f"{LEARNER_PREFIX}{number:02d}"
+        learner = f"{prefix}{number:02d}"
         answers = dict(solution)
         for variant in batch:
             cell = questions[variant.question].answer_cell(variant.name)
             answers[cell] = f"{answers[cell]}\n\n{variant.cell_code()}"
-        path = inbox / learner / f"{assignment}.ipynb"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebooks.fill_answers(released, answers), str(path))
-        course.submit(assignment, learner, path)
+        submission = {**filled, attacked: notebooks.fill_answers(filled[attacked], answers)}
+        for name, notebook in submission.items():
+            path = inbox / learner / f"{name}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, str(path))
+            course.submit(assignment, learner, path, name)
         yield learner, batch

@@ -1,8 +1,8 @@
 """cx-grader: one command per grading step for the course's nbgrader assignments.
 
-release → accept → autograde → feedback → export / report, each on the course
-directory (default: the repository's assignments/), and demo to run them all on the
-shipped demo cohort.
+release → accept (or collect, from a JupyterHub's exchange) → autograde → feedback →
+export / report, each on the course directory (default: the repository's assignments/),
+and demo to run them all on the shipped demo cohort.
 
 Learner ids, file names and grading messages quote what learners handed in: every such
 line or table cell is printed through ``grader.safe_text.one_line``, and saved logs through
@@ -21,13 +21,18 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
+from cxacademy.competencies import COMPETENCIES
+from cxacademy.profile import Profile
+from grader.competency_report import learner_lines, run as profile_cohort
 from grader.course import DEFAULT_COURSE_DIR, Course, GradingError, StepResult
 from grader.demo_cohort import build_cohort
 from grader.engine.cohort import engine_dir, grade_cohort
 from grader.engine.plan import runnable_plans
 from grader.engine.preflight import stamp_release
-from grader.grades import NEEDS_MANUAL, export_grades, learner_table, save_autograde, up_to_date
+from grader.grades import (NEEDS_MANUAL, export_grades, learner_table, notebook_columns, save_autograde,
+                           score_summary, up_to_date)
 from grader.intake import Intake, accept as accept_inbox
+from grader.item_analysis import CSV_NAME as ITEM_ANALYSIS_CSV, item_rows, save_item_analysis
 from grader.prove import prove as prove_assignment, wrong_answers_file
 from grader.report import write_report
 from grader.safe_text import one_line, quoted_block
@@ -121,6 +126,17 @@ def _echo_intake(intake: Intake) -> None:
 
 @app.command()
 @_reports_errors
+def collect(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None) -> None:
+    """Collect what learners submitted through the exchange (a JupyterHub's Assignment List) into submitted/."""
+    course = _course(course_dir, db_url)
+    learners = course.collect(assignment)
+    typer.echo(one_line(f"Collected {assignment}: {len(learners)} learner(s) in "
+                        f"{course.root / course.coursedir.submitted_directory}: {', '.join(learners) or '–'}"))
+    typer.echo(f"Grade them with: cx-grader autograde {assignment}")
+
+
+@app.command()
+@_reports_errors
 def accept(assignment: str,
            inbox: Annotated[Path, typer.Argument(help="Folder with one folder per learner, or a .zip of them.")],
            roster: Annotated[Path | None, typer.Option(help="CSV of learner ids ('learner' column).")] = None,
@@ -148,13 +164,10 @@ def _autograde(course: Course, assignment: str, everyone: bool, workers: int | N
     return results
 
 
-def _score(total: float | None, maximum: float) -> str:
-    return "–" if total is None or total != total else f"{total:g} / {maximum:g}"
-
-
 def _echo_summary(course: Course, assignment: str) -> None:
     table = learner_table(course, assignment)
-    rows = [[row.learner, row.status, _score(row.total, row.max)] for row in table.itertuples()]
+    columns = notebook_columns(course.grade_cells(assignment))
+    rows = [[row["learner"], row["status"], score_summary(row, columns)] for _, row in table.iterrows()]
     typer.echo(_table(rows, ["learner", "status", "score"]))
     for row in table.itertuples():
         if row.notes:
@@ -196,11 +209,17 @@ def _feedback(course: Course, assignment: str) -> list[StepResult]:
 @app.command()
 @_reports_errors
 def feedback(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None) -> None:
-    """Write each autograded learner's feedback HTML into feedback/."""
+    """Write each autograded learner's feedback HTML into feedback/ and the exchange (learners fetch it there)."""
     course = _course(course_dir, db_url)
     results = _feedback(course, assignment)
+    published = course.publish_feedback(assignment)
+    if published:
+        typer.echo(f"{len(published)} learner(s) who submitted through the exchange fetch their feedback "
+                   "in the Assignment List.")
+    scores = learner_table(course, assignment).set_index("learner", drop=False)
+    columns = notebook_columns(course.grade_cells(assignment))
     for result in results:
-        typer.echo(one_line(f"{result.learner}: {result.message}"))
+        typer.echo(one_line(f"{result.learner}: {score_summary(scores.loc[result.learner], columns)}; {result.message}"))
 
 
 @app.command()
@@ -226,6 +245,42 @@ def report(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: 
     course = _course(course_dir, db_url)
     course.check_assignment(assignment)
     typer.echo(f"Report: {write_report(course, assignment)}")
+
+
+@app.command("item-analysis")
+@_reports_errors
+def item_analysis(assignment: str, course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None) -> None:
+    """How each autograded check and question worked: difficulty, discrimination, reliability, flags (and a CSV)."""
+    course = _course(course_dir, db_url)
+    course.check_assignment(assignment)
+    analysis, path = save_item_analysis(course, assignment)
+    typer.echo(_table(item_rows(analysis), ["item", "points", "learners", "difficulty", "discrimination", "flags"]))
+    typer.echo(analysis.reliability.describe())
+    typer.echo(f"Item analysis: {path} (also in cx-grader report {assignment})")
+
+
+def _competencies(course: Course) -> dict[str, Profile]:
+    result = profile_cohort(course, lambda learners: _progress(learners, "competency profiles"))
+    rows = [[learner, *("n/a" if profile.score(c) is None else f"{profile.score(c):g}" for c in COMPETENCIES)]
+            for learner, profile in result.profiles.items()]
+    typer.echo(_table(rows, ["learner", *COMPETENCIES]))
+    typer.echo(f"Competency report: {result.html}")
+    typer.echo(f"Competencies CSV:  {result.csv}")
+    typer.echo(f"Learner profiles:  {len(result.learner_files)} profile.json file(s) in the feedback folders")
+    return result.profiles
+
+
+@app.command()
+@_reports_errors
+def competencies(learner: Annotated[str | None, typer.Option(help="Also show this learner's evidence.")] = None,
+                 course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None) -> None:
+    """Profile every graded learner 1–10 per competency: cohort report (HTML, CSV) and each learner's profile.json."""
+    profiles = _competencies(_course(course_dir, db_url))
+    if learner is not None:
+        if learner not in profiles:
+            raise GradingError(f"No graded work of '{one_line(learner)}' in the gradebook.")
+        for line in learner_lines(profiles[learner]):
+            typer.echo(one_line(line))
 
 
 @app.command()
@@ -294,4 +349,9 @@ def demo(course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None,
     typer.echo(f"Grades:    {grades[0]}")
     for path in reports:
         typer.echo(f"Report:    {path}")
+        typer.echo(f"Item analysis: {path}#item-analysis and {path.parent / ITEM_ANALYSIS_CSV}")
+    typer.echo("\nCompetency profiles (cx-grader competencies): each learner's six competencies on 1–10 = "
+               "1 + 9 × weighted share of available points earned; 'not yet assessed' below 3 weighted points. "
+               "The report shows the cohort heatmap, the distribution per competency and role readiness.")
+    _competencies(course)
     typer.echo("Open the course in JupyterLab: make lab")

@@ -33,7 +33,7 @@ from traitlets.config.loader import PyFileConfigLoader
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_COURSE_DIR = REPO_ROOT / "assignments"
 CONFIG_FILE = "nbgrader_config.py"
-SCORE_COLUMNS = ["learner", "cell", "kind", "score", "max_score", "needs_manual_grade"]
+SCORE_COLUMNS = ["learner", "notebook", "cell", "kind", "score", "max_score", "needs_manual_grade"]
 LOG_TAIL_LINES = 15
 _logger_ids = count()
 _EXCEPTION_LINE = re.compile(r"^\s*((?:[\w.]+\.)?\w*(?:Error|Exception)(?::.*)?)$", re.MULTILINE)
@@ -211,6 +211,39 @@ class Course:
             )
         return self.exchange_root / self.coursedir.course_id / "outbound" / assignment
 
+    def collect(self, assignment: str) -> list[str]:
+        """Bring the learners' submissions from the exchange into ``submitted/`` (nbgrader's collect).
+
+        On a JupyterHub learners submit to the shared exchange; the engine then grades what collect
+        put into ``submitted/``, like any other intake. Returns who has a submission now.
+        """
+        self.check_assignment(assignment)
+        with quiet_nbgrader():
+            result = self.api.collect(assignment)
+        if not result["success"]:
+            raise GradingError(f"nbgrader could not collect '{assignment}' from the exchange at {self.exchange_root}: "
+                               f"{_reason(result)}.\n{log_tail(result.get('log', ''))}")
+        return self.submitted_learners(assignment)
+
+    def publish_feedback(self, assignment: str) -> list[str]:
+        """Put the feedback of learners who submitted through the exchange there, for their Assignment List.
+
+        nbgrader matches feedback to a learner by the secret their submission got from the exchange
+        (``submission_secret.txt``); a notebook accepted from a folder has none and is skipped.
+        Returns the learners whose feedback was published.
+        """
+        learners = [learner for learner in self.submitted_learners(assignment)
+                    if (self.step_dir(self.coursedir.feedback_directory, assignment, learner)
+                        / "submission_secret.txt").is_file()]
+        for learner in learners:
+            with quiet_nbgrader():
+                result = self.api.release_feedback(assignment, learner)
+            if not result["success"]:
+                raise GradingError(f"nbgrader could not put {learner}'s feedback of '{assignment}' into the "
+                                   f"exchange at {self.exchange_root}: {_reason(result)}.\n"
+                                   f"{log_tail(result.get('log', ''))}")
+        return learners
+
     @property
     def exchange_root(self) -> Path:
         """Where release, fetch, submit and collect meet (nbgrader's ``Exchange.root``)."""
@@ -289,16 +322,17 @@ class Course:
         return frame.astype({"score": float, "max_score": float, "needs_manual_grade": bool}).reset_index(drop=True)
 
     def grade_cells(self, assignment: str) -> pd.DataFrame:
-        """The assignment's graded cells as released: cell (grade_id), kind, max_score, in notebook order."""
+        """The assignment's graded cells as released: notebook, cell (grade_id), kind, max_score, in notebook order."""
         order = self._grade_cell_order(assignment)
         with quiet_nbgrader(), Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
             try:
                 notebooks = gradebook.find_assignment(assignment).notebooks
             except MissingEntry:
-                return pd.DataFrame(columns=["cell", "kind", "max_score"])
-            rows = [(cell.name, _kind(cell, {c.name for c in notebook.solution_cells}), cell.max_score)
+                return pd.DataFrame(columns=["notebook", "cell", "kind", "max_score"])
+            rows = [(notebook.name, cell.name, _kind(cell, {c.name for c in notebook.solution_cells}),
+                     cell.max_score)
                     for notebook in notebooks for cell in [*notebook.grade_cells, *notebook.task_cells]]
-        frame = pd.DataFrame(rows, columns=["cell", "kind", "max_score"]).astype({"max_score": float})
+        frame = pd.DataFrame(rows, columns=["notebook", "cell", "kind", "max_score"]).astype({"max_score": float})
         frame["_order"] = frame["cell"].map(lambda cell: order.get(cell, len(order)))
         return frame.sort_values(["_order", "cell"]).drop(columns="_order").reset_index(drop=True)
 
@@ -323,7 +357,7 @@ def _submission_rows(submission) -> Iterator[tuple]:
     for notebook in submission.notebooks:
         answers = {cell.name for cell in notebook.notebook.solution_cells}
         for grade in notebook.grades:
-            yield (submission.student.id, grade.name, _kind(grade.cell, answers),
+            yield (submission.student.id, notebook.name, grade.name, _kind(grade.cell, answers),
                    grade.score, grade.max_score, grade.needs_manual_grade)
 
 

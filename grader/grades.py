@@ -5,6 +5,12 @@ notebook was cut off, or whose autograde crashed. This module joins the gradeboo
 with intake's record and the autograde record, so every learner of the cohort
 appears once with a status a person can act on.
 
+An assignment of several notebooks (nbgrader's own ``ps1`` has two) is reported as nbgrader's
+formgrader shows it: the assignment's total, then each notebook's total and maximum
+(``problem1.ipynb total``, ``problem1.ipynb max``), and names a cell after its notebook
+(``problem1/squares``). A one-notebook assignment gets no such columns or prefixes: they
+would only repeat ``total``, ``max`` and the assignment's name.
+
 Learner ids, intake's notes and autograde's messages quote what learners handed in, so
 the CSV export passes every cell through ``grader.safe_text.spreadsheet_cell``.
 """
@@ -73,32 +79,90 @@ def question_of(cell: str) -> str:
     return cell.split("_", 1)[0]
 
 
-def questions(cells: pd.DataFrame) -> list[str]:
+def question_labels(frame: pd.DataFrame, several_notebooks: bool = False) -> pd.Series:
+    """The question of each graded cell of a cells or scores frame, after its notebook when there are several
+    (two notebooks may both have a ``q1``)."""
+    if not several_notebooks:
+        return frame["cell"].map(question_of)
+    labels = [cell_label(notebook, question_of(cell), True) for notebook, cell in zip(frame["notebook"], frame["cell"])]
+    return pd.Series(labels, index=frame.index, dtype=object)
+
+
+def questions(cells: pd.DataFrame, several_notebooks: bool = False) -> list[str]:
     """The assignment's questions in notebook order."""
-    return list(dict.fromkeys(cells["cell"].map(question_of)))
+    return list(dict.fromkeys(question_labels(cells, several_notebooks)))
 
 
-def question_scores(scores: pd.DataFrame) -> pd.DataFrame:
+def question_scores(scores: pd.DataFrame, several_notebooks: bool = False) -> pd.DataFrame:
     """Learner × question points; a question still waiting for a manual grade is left empty, not 0."""
-    frame = scores.assign(question=scores["cell"].map(question_of),
+    frame = scores.assign(question=question_labels(scores, several_notebooks),
                           score=scores["score"].where(~scores["needs_manual_grade"].astype(bool)))
     return frame.pivot_table(index="learner", columns="question", values="score",
                              aggfunc=lambda points: points.sum(min_count=len(points)), dropna=False)
 
 
+def notebook_names(cells: pd.DataFrame) -> list[str]:
+    """The assignment's notebooks, in notebook order."""
+    return list(dict.fromkeys(cells["notebook"]))
+
+
+def notebook_columns(cells: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """notebook → its (total, max) column names; none for a one-notebook assignment."""
+    names = notebook_names(cells)
+    return {name: (f"{name}.ipynb total", f"{name}.ipynb max") for name in names} if len(names) > 1 else {}
+
+
+def cell_label(notebook: str, cell: str, several_notebooks: bool) -> str:
+    """A graded cell as people find it: its grade id, after its notebook (``problem1/squares``) when the
+    assignment has several, since nbgrader keeps grade ids unique within a notebook only."""
+    return f"{notebook}/{cell}" if several_notebooks else cell
+
+
+def score_text(total: float | None, maximum: float) -> str:
+    """A score as people read it, "3.5 / 6", or "–" when there is none (yet)."""
+    return "–" if total is None or total != total else f"{total:g} / {maximum:g}"
+
+
+def score_summary(row: pd.Series, columns: dict[str, tuple[str, str]]) -> str:
+    """A learner's score: the assignment's, then each notebook's when there are several."""
+    overall = score_text(row["total"], row["max"])
+    if not columns or overall == "–":
+        return overall
+    parts = ", ".join(f"{name}.ipynb {score_text(row[total], row[maximum])}"
+                      for name, (total, maximum) in columns.items())
+    return f"{overall} ({parts})"
+
+
 def learner_table(course: Course, assignment: str) -> pd.DataFrame:
-    """One row per learner: status, total, max, notes, then one column per question."""
+    """One row per learner: status, total, max, notes, each notebook's total and max when there are
+    several, then one column per question."""
     cells = course.grade_cells(assignment)
     scores = course.scores(assignment)
     intake = {outcome.learner: outcome for outcome in load_intake(course, assignment)}
     autograde = _read_json(course.reports_dir(assignment) / AUTOGRADE_FILE)
     learners = sorted(set(intake) | set(course.submitted_learners(assignment)) | set(scores["learner"]))
-    per_question = question_scores(scores).reindex(index=learners, columns=questions(cells))
+    several = len(notebook_names(cells)) > 1
+    per_question = question_scores(scores, several).reindex(index=learners, columns=questions(cells, several))
     maximum = float(cells["max_score"].sum())
     rows = [_row(course, assignment, learner, intake.get(learner), autograde.get(learner),
                  scores[scores["learner"] == learner], maximum) for learner in learners]
     table = pd.DataFrame(rows, columns=FIXED_COLUMNS)
-    return pd.concat([table, per_question.reset_index(drop=True)], axis=1)
+    per_notebook = _notebook_totals(cells, scores, table)
+    return pd.concat([table, per_notebook, per_question.reset_index(drop=True)], axis=1)
+
+
+def _notebook_totals(cells: pd.DataFrame, scores: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Each notebook's total (empty unless the learner is graded, like ``total``) and max, per learner."""
+    columns = notebook_columns(cells)
+    graded = table["status"].isin([GRADED, NEEDS_MANUAL]).to_numpy()
+    totals = scores.groupby(["learner", "notebook"])["score"].sum()
+    maxima = cells.groupby("notebook")["max_score"].sum()
+    detail = {}
+    for name, (total, maximum) in columns.items():
+        mine = [totals.get((learner, name), 0.0) for learner in table["learner"]]
+        detail[total] = pd.Series(mine, dtype=float).where(graded)
+        detail[maximum] = float(maxima[name])
+    return pd.DataFrame(detail, index=table.index)
 
 
 def _row(course: Course, assignment: str, learner: str, intake: IntakeOutcome | None,

@@ -200,7 +200,7 @@ def _take_notebook(course: Course, assignment: str, learner: str, folder: Path) 
         extra = [_rel(p, folder) for p in notebooks if p != chosen]
         if extra:
             notes.append(f"ignored other notebook(s): {', '.join(extra)}")
-        outcome = _place(course, assignment, learner, chosen, folder)
+        outcome = _place(course, assignment, learner, {assignment: chosen}, folder)
         if chosen.name != expected and outcome.status in GRADABLE:
             outcome.warnings.append(f"The notebook was named '{chosen.name}'; accepted it as '{expected}'. "
                                     "Ask the learner to keep the released file name.")
@@ -237,7 +237,7 @@ def _take_notebooks(course: Course, assignment: str, learner: str, folder: Path,
         what = f"only {', '.join(extra)}" if extra else ("only other files" if files else "an empty folder")
         return IntakeOutcome(learner, NOTHING, f"Submitted nothing gradable: none of the released notebooks "
                              f"({expected}), {what}. Ask the learner to submit them under their released names.")
-    outcome = _place_all(course, assignment, learner, chosen, folder)
+    outcome = _place(course, assignment, learner, chosen, folder)
     missing = [f"{name}.ipynb" for name in names if name not in chosen]
     if missing and outcome.status in GRADABLE:
         outcome.warnings.append(f"{', '.join(missing)} not submitted: scores 0, as in nbgrader. Ask the learner "
@@ -246,30 +246,6 @@ def _take_notebooks(course: Course, assignment: str, learner: str, folder: Path,
     outcome.notes += [f"ignored {label}: {', '.join(paths)}" for label, paths in
                       (("notebook(s) the assignment does not have", extra), ("file(s) that are not notebooks", others))
                       if paths]
-    return outcome
-
-
-def _place_all(course: Course, assignment: str, learner: str, chosen: dict[str, Path], folder: Path) -> IntakeOutcome:
-    """Put every chosen notebook into ``submitted/`` (all or none), archiving a different earlier submission."""
-    sources = ", ".join(_rel(path, folder) for path in chosen.values())
-    for path in chosen.values():
-        problem = notebook_problem(path)
-        if problem:
-            return IntakeOutcome(learner, MALFORMED, f"'{_rel(path, folder)}' {problem}, so the submission was not "
-                                 "graded. Ask the learner to download the notebook again (JupyterLab: File → "
-                                 "Download) and resubmit.", notebook=sources)
-    target = course.step_dir(course.coursedir.submitted_directory, assignment, learner)
-    earlier = {path.stem: path for path in target.glob("*.ipynb")} if target.is_dir() else {}
-    if earlier.keys() == chosen.keys() and all(filecmp.cmp(earlier[name], path, shallow=False)
-                                               for name, path in chosen.items()):
-        return IntakeOutcome(learner, UNCHANGED, "Identical to the submission already on file; kept that one.",
-                             notebook=sources, on_file=True)
-    outcome = IntakeOutcome(learner, ACCEPTED, "Accepted.", notebook=sources, on_file=True)
-    if target.exists():
-        outcome.archived_to = str(_archive(course, assignment, learner, target))
-        outcome.message = f"Accepted; the earlier, different submission was moved to {outcome.archived_to}."
-    for name, path in chosen.items():
-        course.submit(assignment, learner, path, name)
     return outcome
 
 
@@ -308,24 +284,31 @@ def notebook_problem(path: Path) -> str | None:
     return None
 
 
-def _place(course: Course, assignment: str, learner: str, notebook: Path, folder: Path) -> IntakeOutcome:
-    """Put a valid notebook into ``submitted/``, archiving a different earlier one first."""
-    source = _rel(notebook, folder)
-    problem = notebook_problem(notebook)
-    if problem:
-        return IntakeOutcome(learner, MALFORMED, f"'{source}' {problem}, so it was not graded. Ask the learner "
-                             "to download the notebook again (JupyterLab: File → Download) and resubmit.",
-                             notebook=source)
+def _place(course: Course, assignment: str, learner: str, chosen: dict[str, Path], folder: Path) -> IntakeOutcome:
+    """Put the chosen notebooks (released name → file) into ``submitted/``, all or none.
+
+    One path for one notebook and for several, so a malformed file, an identical
+    resubmission and the archiving of a different earlier one are decided the same way.
+    """
+    sources = ", ".join(_rel(path, folder) for path in chosen.values())
+    for path in chosen.values():
+        problem = notebook_problem(path)
+        if problem:
+            return IntakeOutcome(learner, MALFORMED, f"'{_rel(path, folder)}' {problem}, so the submission was not "
+                                 "graded. Ask the learner to download the notebook again (JupyterLab: File → "
+                                 "Download) and resubmit.", notebook=sources)
     target = course.step_dir(course.coursedir.submitted_directory, assignment, learner)
-    earlier = target / f"{assignment}.ipynb"
-    if earlier.is_file() and filecmp.cmp(earlier, notebook, shallow=False):
+    earlier = {path.stem: path for path in target.glob("*.ipynb")} if target.is_dir() else {}
+    if earlier.keys() == chosen.keys() and all(filecmp.cmp(earlier[name], path, shallow=False)
+                                               for name, path in chosen.items()):
         return IntakeOutcome(learner, UNCHANGED, "Identical to the submission already on file; kept that one.",
-                             notebook=source, on_file=True)
-    outcome = IntakeOutcome(learner, ACCEPTED, "Accepted.", notebook=source, on_file=True)
+                             notebook=sources, on_file=True)
+    outcome = IntakeOutcome(learner, ACCEPTED, "Accepted.", notebook=sources, on_file=True)
     if target.exists():
         outcome.archived_to = str(_archive(course, assignment, learner, target))
         outcome.message = f"Accepted; the earlier, different submission was moved to {outcome.archived_to}."
-    course.submit(assignment, learner, notebook)
+    for name, path in chosen.items():
+        course.submit(assignment, learner, path, name)
     return outcome
 
 

@@ -2,8 +2,9 @@
 
 It answers the questions asked after grading: which questions went badly, which
 checks failed most and with what message (so the next cohort gets a better hint),
-who stands where, and whose submission never made it to the grader. One file with
-the plots embedded, so it can be mailed or attached to an LMS as is.
+who stands where, whose submission never made it to the grader, and which checks and
+questions measure well (``grader.item_analysis``, also written as ``item_analysis.csv``).
+One file with the plots embedded, so it can be mailed or attached to an LMS as is.
 
 Much of it quotes learners (their ids, exception messages, file names), so the template is
 rendered with autoescape on for every template, whatever its file name, and every value
@@ -27,8 +28,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from grader.course import Course
-from grader.grades import GRADED, NEEDS_MANUAL, learner_table, question_of, questions
+from grader.grades import (GRADED, NEEDS_MANUAL, cell_label, learner_table, notebook_columns, question_of,
+                           questions, score_text)
 from grader.intake import load_intake
+from grader.item_analysis import save_item_analysis
 from grader.safe_text import one_line
 
 BAND_COLOURS = {"full marks": "#2e7d32", "partial": "#f9a825", "zero": "#c62828",
@@ -43,6 +46,7 @@ def write_report(course: Course, assignment: str) -> Path:
     graded = table[table["status"].isin([GRADED, NEEDS_MANUAL])]
     scores = course.scores(assignment)
     scores = scores[scores["learner"].isin(graded["learner"])]
+    columns = notebook_columns(course.grade_cells(assignment))
     html = _environment().get_template("report.html.j2").render(
         assignment=assignment,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -52,7 +56,11 @@ def write_report(course: Course, assignment: str) -> Path:
         totals_plot=_png(_totals_figure(graded)) if not graded.empty else None,
         failed_checks=failed_checks(course, assignment, scores),
         totals=table[["learner", "status", "total", "max", "notes"]].to_dict("records"),
+        notebooks=list(columns),
+        notebook_scores=[[score_text(row[total], row[maximum]) for total, maximum in columns.values()]
+                         for _, row in table.iterrows()],
         intake=[outcome for outcome in load_intake(course, assignment) if outcome.problem],
+        item_analysis=save_item_analysis(course, assignment)[0],
     )
     path = course.reports_dir(assignment) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,20 +129,24 @@ def failed_checks(course: Course, assignment: str, scores: pd.DataFrame) -> list
     """Autograded checks that learners failed, most failed first, each with its commonest messages."""
     tests = scores[scores["kind"] == "autograded"]
     failed = tests[tests["score"] < tests["max_score"]]
-    order = {cell: position for position, cell in enumerate(course.grade_cells(assignment)["cell"])}
+    cells = course.grade_cells(assignment)
+    several = cells["notebook"].nunique() > 1
+    order = {key: position for position, key in enumerate(zip(cells["notebook"], cells["cell"]))}
     messages = {}
     for learner in set(failed["learner"]):
         messages.update(_failure_messages(course, assignment, learner))
     rows = []
-    for cell, group in failed.groupby("cell"):
-        said = Counter(messages.get((learner, cell), "no message") for learner in group["learner"])
-        rows.append({"cell": cell, "failed": len(group), "of": int((tests["cell"] == cell).sum()),
-                     "messages": said.most_common(MESSAGES_PER_CHECK)})
-    return sorted(rows, key=lambda row: (-row["failed"], order.get(row["cell"], len(order))))
+    for (notebook, cell), group in failed.groupby(["notebook", "cell"]):
+        said = Counter(messages.get((learner, notebook, cell), "no message") for learner in group["learner"])
+        row = {"cell": cell_label(notebook, cell, several), "failed": len(group),
+               "of": int(((tests["notebook"] == notebook) & (tests["cell"] == cell)).sum()),
+               "messages": said.most_common(MESSAGES_PER_CHECK)}
+        rows.append(((-len(group), order.get((notebook, cell), len(order))), row))
+    return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
 
 
-def _failure_messages(course: Course, assignment: str, learner: str) -> dict[tuple[str, str], str]:
-    """(learner, test grade_id) → what made that test fail, as the learner's notebook shows it.
+def _failure_messages(course: Course, assignment: str, learner: str) -> dict[tuple[str, str, str], str]:
+    """(learner, notebook, test grade_id) → what made that test fail, as the learner's notebook shows it.
 
     A test that fails only because its answer cell crashed, timed out or was left
     blank reports the answer cell's error rather than a NameError.
@@ -149,16 +161,16 @@ def _failure_messages(course: Course, assignment: str, learner: str) -> dict[tup
                 continue
             if meta.get("solution"):
                 timeouts = [error for error in errors if error.get("ename") == "CellTimeoutError"]
-                answers[question_of(meta["grade_id"])] = (timeouts or errors)[0]
+                answers[(path.stem, question_of(meta["grade_id"]))] = (timeouts or errors)[0]
             else:
-                tests[meta["grade_id"]] = errors[0]
+                tests[(path.stem, meta["grade_id"])] = errors[0]
     found = {}
-    for cell, error in tests.items():
-        cause = answers.get(question_of(cell))
+    for (notebook, cell), error in tests.items():
+        cause = answers.get((notebook, question_of(cell)))
         if error.get("ename") == "NameError" and cause:
-            found[(learner, cell)] = f"the answer cell {_describe(cause)}"
+            found[(learner, notebook, cell)] = f"the answer cell {_describe(cause)}"
         else:
-            found[(learner, cell)] = _first_line(error)
+            found[(learner, notebook, cell)] = _first_line(error)
     return found
 
 

@@ -129,8 +129,10 @@ def test_demo_builds_and_grades_a_cohort(course, tmp_path):
     )
     run("build-demo-cohort", ASSIGNMENT, "--cohorts", str(cohorts), "--course-dir", str(course.root))
     assert (cohorts / ASSIGNMENT / "cy" / ".gitkeep").is_file()
+    (course.root / f"{ASSIGNMENT}.toml").write_text('[competencies]\nq1 = { research = 1.0 }\nq2 = { strategy = 1.0 }\n')
     output = run("demo", "--course-dir", str(course.root), "--cohorts", str(cohorts))
     assert output.rstrip().endswith("Open the course in JupyterLab: make lab")
+    assert f"Competency report: {course.root / 'reports' / 'competencies.html'}" in output
     grades = pd.read_csv(course.root / "reports" / "grades.csv").set_index("learner")
     assert grades.loc["ana", "total"] == 3 and grades.loc["ana", "status"] == "needs manual grading"
     assert grades.loc["ben", "status"] == "not graded: malformed notebook"
