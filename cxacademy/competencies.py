@@ -24,3 +24,12 @@ def competency_name(competency: str) -> str:
     if competency not in COMPETENCIES:
         raise KeyError(f"Unknown competency {competency!r}; known: {', '.join(COMPETENCIES)}")
     return t(f"competency.{competency}")
+
+
+def question_of(grade_id: str) -> str:
+    """The question a graded cell belongs to: its grade_id up to the first "_" (q2_timely → q2).
+
+    Manifests declare competencies per question, so lessons, the profile and the grader
+    all group cells by this one rule.
+    """
+    return grade_id.split("_", 1)[0]

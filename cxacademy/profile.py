@@ -62,7 +62,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cxacademy.competencies import COMPETENCIES, competency_name
+from cxacademy.competencies import COMPETENCIES, competency_name, question_of
 from cxacademy.plots import show
 from cxacademy.text import t
 
@@ -144,11 +144,6 @@ def graded_cells(notebook: Path) -> list[GradedCell]:
             manual = cell.get("cell_type") != "code" or bool(meta.get("solution"))
             found.append(GradedCell(meta["grade_id"], float(meta.get("points", 0)), manual))
     return found
-
-
-def question_of(grade_id: str) -> str:
-    """The question a graded cell belongs to: its grade_id up to the first "_" (q2_timely → q2)."""
-    return grade_id.split("_", 1)[0]
 
 
 def load_manifest(path: Path, notebook: Path | None = None) -> Manifest:

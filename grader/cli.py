@@ -344,7 +344,6 @@ def demo(course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None,
         _feedback(course, name)
         reports.append(write_report(course, name))
     grades = export_grades(course, graded)
-    typer.echo(f"\nDemo finished in {time.perf_counter() - started:.0f} s.")
     typer.echo(f"Feedback:  {course.root / course.coursedir.feedback_directory}/<learner>/<assignment>/")
     typer.echo(f"Grades:    {grades[0]}")
     for path in reports:
@@ -354,4 +353,5 @@ def demo(course_dir: CourseDir = DEFAULT_COURSE_DIR, db_url: DbUrl = None,
                "1 + 9 × weighted share of available points earned; 'not yet assessed' below 3 weighted points. "
                "The report shows the cohort heatmap, the distribution per competency and role readiness.")
     _competencies(course)
+    typer.echo(f"\nDemo finished in {time.perf_counter() - started:.0f} s.")
     typer.echo("Open the course in JupyterLab: make lab")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cxacademy.competencies import question_of
 from grader.course import Course, StepResult
 from grader.intake import AMBIGUOUS, BAD_NAME, MALFORMED, NOTHING, IntakeOutcome, load_intake
 from grader.safe_text import spreadsheet_cell
@@ -72,11 +73,6 @@ def _read_json(path: Path) -> dict:
 def _submission_stamp(course: Course, assignment: str, learner: str) -> str | None:
     stamp = course.step_dir(course.coursedir.submitted_directory, assignment, learner) / "timestamp.txt"
     return stamp.read_text().strip() if stamp.is_file() else None
-
-
-def question_of(cell: str) -> str:
-    """The question a graded cell belongs to: its grade_id up to the first "_" (q2_timely → q2)."""
-    return cell.split("_", 1)[0]
 
 
 def question_labels(frame: pd.DataFrame, several_notebooks: bool = False) -> pd.Series:

@@ -61,10 +61,14 @@ def example_course(root: Path, assignment: str) -> Course:
     return Course.create(root / "course", sources, [assignment])
 
 
+#: A test cell that deletes a learner's function: the one kind ps1 has that must run in the learner's kernel.
+DELETES_A_FUNCTION = r"^\s*del {name}\b"
+
+
 def function_test_cells(source_dir: Path, pattern: str = r"\b{name}\b") -> set[str]:
     """Test cells whose source matches ``pattern`` for a function an answer cell defines (text search, not the engine).
 
-    The default finds every test that mentions a learner's function; ``r"^\\s*del {name}\\b"``
+    The default finds every test that mentions a learner's function; ``DELETES_A_FUNCTION``
     those that delete one.
     """
     cells = set()
@@ -151,7 +155,7 @@ def graded(request, tmp_path_factory) -> dict:
 @pytest.mark.nbgrader
 def test_the_engine_names_only_the_tests_that_need_the_learner_kernel_before_grading(graded):
     source = graded["engine"].root / "source" / graded["assignment"]
-    expected = function_test_cells(source, r"^\s*del {name}\b")
+    expected = function_test_cells(source, DELETES_A_FUNCTION)
     assert expected and set(graded["problems"]) == expected
     for cell in expected:
         assert f"cell {cell} cannot run in the clean room" in graded["refusal"]

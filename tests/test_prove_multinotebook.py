@@ -18,7 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_nbgrader_example_course import WRONG, declare_learner_kernel, example_course, function_test_cells
+from test_nbgrader_example_course import (DELETES_A_FUNCTION, WRONG, declare_learner_kernel, example_course,
+                                          function_test_cells)
 
 from grader import notebooks
 from grader.adversary import LEARNER_PREFIX, attack
@@ -58,10 +59,10 @@ def wrong_answers_toml(entries: list[tuple[str, str, str, list[str]]], points: d
 
 
 def ps1_course(root: Path, notebook: str | None = NOTEBOOK) -> Course:
-    """ps1 in a course whose config declares its function tests and whose wrong-answers file the test wrote."""
+    """ps1 in a course whose config declares the test that deletes a function, with a wrong-answers file."""
     course = example_course(root, ASSIGNMENT)
     source = course.root / "source" / ASSIGNMENT
-    course = declare_learner_kernel(course, ASSIGNMENT, sorted(function_test_cells(source)))
+    course = declare_learner_kernel(course, ASSIGNMENT, sorted(function_test_cells(source, DELETES_A_FUNCTION)))
     entries = [(name, *entry) for name, entry in TYPICAL.items()] + [UNDER_DECLARED]
     folder = course.root / "wrong_answers"
     folder.mkdir()

@@ -46,8 +46,10 @@ c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [f"{settings['env']}/bin/jupyterhub-singleuser"]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
-c.Spawner.http_timeout = 90
-c.Spawner.start_timeout = 180
+# 30 learners starting at once on a 2-core machine waited 113–137 s for their servers
+# (benchmarks/academy_load.py): at 90 s the hub gave up on some of them.
+c.Spawner.http_timeout = 300
+c.Spawner.start_timeout = 300
 
 
 def _academy_environment(spawner) -> None:
