@@ -52,10 +52,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -79,6 +81,10 @@ DEMO_PROFILE = Path(__file__).with_name("demo_profile.json")
 #: Columns of the scores table the rule reads (``grader.course.Course.scores`` plus ``assignment``).
 SCORE_COLUMNS = ["learner", "assignment", "cell", "kind", "score", "max_score", "needs_manual_grade"]
 _KEY = "profile"
+#: The profile section ``embed_in_feedback`` adds to a feedback page, and the data inside it.
+_SECTION_START, _SECTION_END = "<!-- cx-competency-profile -->", "<!-- /cx-competency-profile -->"
+_FEEDBACK_SECTION = re.compile(re.escape(_SECTION_START) + ".*?" + re.escape(_SECTION_END), re.DOTALL)
+_FEEDBACK_DATA = re.compile(r'<script type="application/json" id="cx-competency-profile">(.*?)</script>', re.DOTALL)
 
 
 class ManifestError(ValueError):
@@ -366,20 +372,49 @@ def save(profile: Profile, path: Path) -> Path:
 
 
 def load(path: Path) -> Profile:
-    """A profile from a ``profile.json`` file."""
-    return Profile.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    """A profile from a ``profile.json`` file, or from a feedback page that carries one."""
+    text = Path(path).read_text(encoding="utf-8")
+    if Path(path).suffix == ".html":
+        return Profile.from_dict(json.loads(_FEEDBACK_DATA.search(text).group(1)))
+    return Profile.from_dict(json.loads(text))
+
+
+def embed_in_feedback(profile: Profile, page: Path) -> Path:
+    """Add (or replace) the profile section of a feedback page: a readable table and the data.
+
+    nbgrader's exchange carries only a notebook's feedback HTML to the learner, never other
+    files, so the profile travels inside that page: the learner reads it there, and lesson
+    05-04 reads the data back from the fetched page.
+    """
+    html = _FEEDBACK_SECTION.sub("", page.read_text(encoding="utf-8"))
+    rows = "".join(f"<tr><td>{escape(competency_name(c))}</td><td>{_score_text(profile.score(c))}</td></tr>"
+                   for c in COMPETENCIES)
+    # No "<", ">" or "&" inside the script element: the data can never end it or start a tag.
+    data = json.dumps(profile.to_dict()).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    section = (f'{_SECTION_START}<section style="margin:2em"><h2>{escape(t(f"{_KEY}.feedback_title"))}</h2>'
+               f"<p>{escape(t(f'{_KEY}.feedback_note', generated=profile.generated_at))}</p>"
+               f"<table>{rows}</table>"
+               f'<script type="application/json" id="cx-competency-profile">{data}</script></section>{_SECTION_END}')
+    closing = html.rfind("</body>")
+    page.write_text(html[:closing] + section + html[closing:] if closing >= 0 else html + section, encoding="utf-8")
+    return page
+
+
+def _score_text(score: float | None) -> str:
+    return escape(t(f"{_KEY}.not_assessed")) if score is None else f"{score:g}"
 
 
 def find_profile(folders: Iterable[Path]) -> Path | None:
     """The newest ``profile.json`` in the learner's folders.
 
-    Looked for where fetched feedback lands (``<assignment>/feedback/<time>/profile.json``) and
-    directly in each folder; the newest by its ``generated_at`` wins, since every assignment's
+    Looked for where fetched feedback lands (``<assignment>/feedback/<time>/``: a ``profile.json``
+    or a feedback page carrying one) and directly in each folder; the newest by its ``generated_at`` wins, since every assignment's
     feedback carries the profile as it stood when that feedback was written.
     """
     found = [path for folder in folders if Path(folder).is_dir()
-             for pattern in (PROFILE_FILE, f"*/feedback/*/{PROFILE_FILE}")
-             for path in Path(folder).glob(pattern)]
+             for pattern in (PROFILE_FILE, f"*/feedback/*/{PROFILE_FILE}", "*/feedback/*/*.html")
+             for path in Path(folder).glob(pattern)
+             if path.suffix != ".html" or _FEEDBACK_DATA.search(path.read_text(encoding="utf-8", errors="replace"))]
     return max(found, key=lambda path: load(path).generated_at, default=None)
 
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from cxacademy.competencies import COMPETENCIES
 from cxacademy.profile import Profile
-from grader.competency_report import learner_lines, run as profile_cohort
+from grader.competency_report import graded_assignments, learner_lines, run as profile_cohort
 from grader.course import DEFAULT_COURSE_DIR, Course, GradingError, StepResult
 from grader.demo_cohort import build_cohort
 from grader.engine.cohort import engine_dir, grade_cohort
@@ -266,7 +266,12 @@ def _competencies(course: Course) -> dict[str, Profile]:
     typer.echo(_table(rows, ["learner", *COMPETENCIES]))
     typer.echo(f"Competency report: {result.html}")
     typer.echo(f"Competencies CSV:  {result.csv}")
-    typer.echo(f"Learner profiles:  {len(result.learner_files)} profile.json file(s) in the feedback folders")
+    typer.echo(f"Learner profiles:  {len(result.learner_files)} profile.json file(s) in the feedback folders, "
+               "and in each feedback page")
+    published = [learner for assignment in graded_assignments(course) for learner in course.publish_feedback(assignment)]
+    if published:
+        typer.echo(f"{len(set(published))} learner(s) who submitted through the exchange fetch their profile with "
+                   "their feedback in the Assignment List.")
     return result.profiles
 
 

@@ -108,13 +108,19 @@ def score_table(profiles: dict[str, Profile]) -> pd.DataFrame:
 
 
 def write_learner_profiles(course: Course, profiles: dict[str, Profile]) -> list[Path]:
-    """Put each learner's profile into every feedback folder of theirs that exists."""
+    """Put each learner's profile into every feedback folder of theirs: as profile.json and in each page.
+
+    The pages are what nbgrader's exchange carries to the learner (``cx-grader competencies``
+    publishes them again), so the profile reaches a learner on JupyterHub too.
+    """
     written = []
     for learner, learner_profile in profiles.items():
         for assignment in graded_assignments(course):
             folder = course.step_dir(course.coursedir.feedback_directory, assignment, learner)
             if folder.is_dir():
                 written.append(rule.save(learner_profile, folder / rule.PROFILE_FILE))
+                for page in sorted(folder.glob("*.html")):
+                    rule.embed_in_feedback(learner_profile, page)
     return written
 
 

@@ -39,6 +39,10 @@ _logger_ids = count()
 _EXCEPTION_LINE = re.compile(r"^\s*((?:[\w.]+\.)?\w*(?:Error|Exception)(?::.*)?)$", re.MULTILINE)
 
 
+#: What a clean autograde of one learner reports.
+AUTOGRADED = "autograded"
+
+
 class GradingError(RuntimeError):
     """A course-level step failed (not one learner's notebook): the message says what to fix."""
 
@@ -271,7 +275,7 @@ class Course:
                               "Read the log, fix or replace the notebook, and autograde again.",
                               _full_log(result))
         timed_out = self._timed_out_cells(assignment, learner)
-        message = "autograded"
+        message = AUTOGRADED
         if timed_out:
             message = (f"{len(timed_out)} cell(s) ran past the time limit and were stopped "
                        f"({', '.join(timed_out)}); the rest was graded. Look there for a loop that never ends.")

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxacademy.competencies import question_of
-from grader.course import Course, StepResult
+from grader.course import AUTOGRADED, Course, StepResult
 from grader.intake import AMBIGUOUS, BAD_NAME, MALFORMED, NOTHING, IntakeOutcome, load_intake
 from grader.safe_text import spreadsheet_cell
 
@@ -190,7 +190,7 @@ def _notes(intake: IntakeOutcome | None, autograde: dict | None) -> list[str]:
         if intake.message_matters:
             notes.append(intake.message)
         notes.extend([*intake.warnings, *intake.notes])
-    if autograde is not None and autograde["message"] != "autograded":
+    if autograde is not None and autograde["message"] != AUTOGRADED:
         notes.append(autograde["message"])
     return notes
 

@@ -41,7 +41,7 @@ import pandas as pd
 
 from grader import notebooks
 from grader.adversary import Attack, attack
-from grader.course import CONFIG_FILE, Course, GradingError
+from grader.course import AUTOGRADED, CONFIG_FILE, Course, GradingError
 from grader.engine.plan import runnable_plans
 from grader.grades import cell_label
 from grader.intake import released_names
@@ -77,6 +77,9 @@ class Proof:
     caught: int = 0
     attack: Attack = field(default_factory=Attack)
     typical_seconds: float = 0.0
+    #: learner → what grading said when it was not a plain "autograded" (a crash, a cell stopped
+    #: by the time limit): the reason a promise was missed is then in the proof, not lost.
+    grading_notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def proven(self) -> bool:
@@ -192,6 +195,8 @@ def _check(proof: Proof, learner: str, lost_expected: dict[tuple[str, str], floa
     for notebook, cell in set(lost_expected) - set(lost.index):
         proof.problems.append(f"{label}: declares a loss in {cell_label(notebook, cell, several)}, which is not an "
                               "autograded test cell")
+    if len(proof.problems) > before and learner in proof.grading_notes:
+        proof.problems.append(f"{label}: grading said: {proof.grading_notes[learner]}")
     return len(proof.problems) == before
 
 
@@ -207,16 +212,19 @@ def prove(assignment: str, source_dir: Path, workdir: Path, workers: int = 2) ->
     wrong = load_wrong_answers(wrong_answers_file(source_dir, assignment))
     variants = load_solution_variants(wrong_answers_file(source_dir, assignment))
     course = proof_course(source_dir, workdir, assignment)
+    notes = {}
     for learner, submission in _learner_notebooks(course, assignment, [*wrong, *variants]):
         for name, notebook in submission.items():
             path = workdir / "inbox" / learner / f"{name}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, str(path))
             course.submit(assignment, learner, path, name)
-        course.autograde(assignment, learner)
+        graded = course.autograde(assignment, learner)
+        if graded.message != AUTOGRADED:
+            notes[learner] = graded.message
     scores = course.scores(assignment)
     auto = scores[(scores["kind"] == "autograded") & (scores["learner"] == SOLUTION)]
-    proof = Proof(assignment, float(auto["max_score"].sum()), wrong, scores)
+    proof = Proof(assignment, float(auto["max_score"].sum()), wrong, scores, grading_notes=notes)
     names = released_names(course, assignment)
     _check(proof, SOLUTION, {}, "solution")
     for variant in variants:

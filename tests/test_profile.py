@@ -13,6 +13,7 @@ import json
 import math
 import re
 import tomllib
+from dataclasses import replace
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -20,6 +21,7 @@ import pytest
 
 from cxacademy import profile as rule
 from cxacademy.competencies import COMPETENCIES
+from cxacademy.text import t
 from grader.sample_assignment import write_sample_assignment
 from tests_support import REPO, assignments
 
@@ -184,6 +186,35 @@ def test_profile_json_round_trips_and_the_newest_file_wins(manifests, tmp_path):
     assert rule.load(newer) == profiles["bo"]
     assert rule.find_profile([tmp_path]) == newer
     assert rule.learner_profile([tmp_path]).learner == "bo"
+
+
+FEEDBACK_PAGE = "<html><head><title>problem</title></head><body><h1>Feedback</h1></body></html>"
+
+
+def test_a_fetched_feedback_page_carries_the_profile_to_the_learner(manifests, tmp_path):
+    """nbgrader's exchange moves only feedback pages, so the profile must travel inside one."""
+    learner_profile = rule.profiles(FIXTURE_SCORES, manifests)["ana"]
+    page = tmp_path / "sample" / "feedback" / "2026-03-01 10:00:00.000000 UTC" / "sample.ipynb.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(FEEDBACK_PAGE)
+    rule.embed_in_feedback(learner_profile, page)
+    rule.embed_in_feedback(learner_profile, page)  # run again after a new grade: one section, replaced
+    html = page.read_text()
+    assert html.count('id="cx-competency-profile"') == 1 and html.index("<h1>Feedback</h1>") < html.index("</table>")
+    assert rule.find_profile([tmp_path]) == page
+    assert rule.learner_profile([tmp_path]) == learner_profile
+    shown = [learner_profile.score(c) for c in COMPETENCIES]
+    cells = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td></tr>", html)
+    assert cells == [t("profile.not_assessed") if score is None else f"{score:g}" for score in shown]
+
+
+def test_a_learner_name_cannot_break_out_of_the_feedback_page(manifests, tmp_path):
+    learner_profile = replace(rule.profiles(FIXTURE_SCORES, manifests)["ana"], learner="</script><img src=x onerror=alert(1)>")
+    page = tmp_path / "page.html"
+    page.write_text(FEEDBACK_PAGE)
+    html = rule.embed_in_feedback(learner_profile, page).read_text()
+    assert "<img" not in html and html.count("</script>") == 1
+    assert rule.load(page).learner == learner_profile.learner
 
 
 def test_without_a_profile_of_their_own_the_learner_sees_the_labelled_demo(tmp_path):
