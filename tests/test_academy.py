@@ -22,6 +22,7 @@ import pytest
 
 from academy_support import (Academy, academy, academy_state_dir, apply_roster, missing_parts, start_academy,
                              stop_academy)
+from cxacademy import profile
 from grader import notebooks
 from grader.course import Course
 from grader.engine.cohort import grade_cohort
@@ -113,12 +114,15 @@ def run_course(hub: Academy, workdir: Path) -> None:
     assert f"{len([right, wrong])} learner(s)" in cx_grader(hub, "collect", ASSIGNMENT)
     cx_grader(hub, "autograde", ASSIGNMENT)
     cx_grader(hub, "feedback", ASSIGNMENT)
+    cx_grader(hub, "competencies")  # puts each learner's profile into their feedback pages
     for learner in (right, wrong):
         assignment_action(hub, learner, "fetch_feedback")
         feedback = hub.server(learner, "GET", f"/api/contents/{ASSIGNMENT}/feedback").json()["content"]
         files = [item["name"] for stamp in feedback
                  for item in hub.server(learner, "GET", f"/api/contents/{stamp['path']}").json()["content"]]
         assert f"{ASSIGNMENT}.html" in files, f"{learner} fetched no feedback: {feedback}"
+        fetched = profile.learner_profile([academy.home(learner)])
+        assert not fetched.demo and fetched.learner == learner, "the fetched feedback carries the learner's profile"
 
     exported = cx_grader(hub, "export", ASSIGNMENT)
     grades_csv = Path(exported.split("Grades: ")[-1].strip())

@@ -424,7 +424,8 @@ def alive(pid: int) -> bool:
 # ----------------------------------------------------------------------------- the instructor's course
 
 def prepare_instructor_course(settings: dict) -> None:
-    """~instructor/grading: the course's config (plus the academy's exchange and gradebook) and sources."""
+    """~instructor/grading: the course's config (plus the academy's exchange and gradebook), sources,
+    competency manifests and typical wrong answers."""
     instructor = settings["instructor"]
     course = home(instructor) / INSTRUCTOR_COURSE
     (course / "source").mkdir(parents=True, exist_ok=True)
@@ -434,6 +435,10 @@ def prepare_instructor_course(settings: dict) -> None:
         if folder.is_dir() and not (course / "source" / folder.name).exists():
             shutil.copytree(folder, course / "source" / folder.name,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    # what cx-grader competencies (the manifests) and cx-grader prove (the wrong answers) read
+    for manifest in (REPO / "assignments").glob("*.toml"):
+        shutil.copy2(manifest, course / manifest.name)
+    shutil.copytree(REPO / "assignments" / "wrong_answers", course / "wrong_answers", dirs_exist_ok=True)
     subprocess.run(["chown", "-R", f"{instructor}:{instructor}", str(course)], check=True)
     os.chmod(course, 0o700)  # sources with solutions and the gradebook are the instructor's alone
 
