@@ -26,6 +26,7 @@ from grader.cli import app
 from grader.competency_report import NOT_ASSESSED, NOT_YET, READY, ROLES, readiness, run, write_competency_report
 from grader.course import Course
 from grader.sample_assignment import write_sample_assignment
+from test_grader_reports import COHORT  # the same graded sample cohort as the cohort report's tests
 
 ASSIGNMENT = "sample"
 MANIFEST = """
@@ -42,15 +43,6 @@ points = 0.5
 competencies = { research = 0.5, strategy = 0.5 }
 says = "Grounded: quotes the customer"
 """
-RIGHT, WRITTEN = "answer = 42", "Because customers said so."
-#: learner → (answers, manual points given to the written answer, or None: not graded by a person yet)
-COHORT = {
-    "full": ({"q1_answer": RIGHT, "q2_written": WRITTEN}, 2.0),
-    "half-written": ({"q1_answer": RIGHT, "q2_written": WRITTEN}, 0.5),
-    "awaiting": ({"q1_answer": RIGHT, "q2_written": WRITTEN}, None),
-    "wrong-value": ({"q1_answer": "answer = 41"}, None),
-    "blank": ({}, None),
-}
 WITH_FEEDBACK = "full"
 
 
